@@ -1,0 +1,1 @@
+"""The base classes (contracts) every component implements."""

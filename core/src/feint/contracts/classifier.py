@@ -1,0 +1,360 @@
+"""The ``Classifier`` contract (paper 000 §4.1): predictions and gradients behind one API.
+
+Framework adapters implement five protected methods on one preprocessed batch in float32:
+``_predict``, ``_class_gradient``, ``_loss_gradient``, ``_train_on_batch`` (and optionally
+``_fit``).  This base class does everything around them once: input and label validation,
+batching, the defences chain (applied at fit and/or predict time, and its gradient rule applied
+to every gradient, so attacks are adaptive by default), Expectation over Transformation for
+randomised defences, and pass counting.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+from feint._params import Boolean, Instance, Integer, NoneOk, Options, Satisfies
+from feint.contracts.component import Component
+from feint.contracts.counters import PassCounter
+from feint.errors import InvalidInputError, InvalidParameterError
+from feint.labels import to_indices, to_targets
+
+__all__ = ["Classifier", "softmax", "log_softmax"]
+
+ALL_CAPABILITIES = frozenset({"predict", "loss_gradient", "class_gradient", "fit", "train_on_batch"})
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _is_clip(v) -> bool:
+    return (isinstance(v, (tuple, list)) and len(v) == 2 and all(
+        isinstance(b, (int, float, np.number)) and not isinstance(b, bool) and math.isfinite(b) for b in v)
+        and v[0] < v[1])
+
+
+class Classifier(Component):
+    """Base class of every classifier adapter.
+
+    Parameters
+    ----------
+    clip_values : tuple of (float, float) or None
+        The data range ``(x_min, x_max)``; attacks keep their outputs inside it.
+    channel_index : int or None
+        Axis of the colour channel in a batch (1 channels-first, 3 channels-last).
+    defences : str, list or Preprocessor, optional
+        Preprocessing defences, by spec (``'featsqueeze5+smooth'``), a list (a chain, in order) or
+        objects; resolved through the registry.
+    input_shape : tuple of int, optional
+        Shape of one input.
+    nb_classes : int, optional
+        Number of classes K.
+    eot_samples : int, default 1
+        Expectation over Transformation: number of draws of the randomised defences averaged in
+        each gradient (papers 003 §4.1, issue "honest evaluation").
+    """
+
+    kind = "framework"
+    provides: ClassVar[frozenset[str]] = ALL_CAPABILITIES
+    _parameter_constraints: ClassVar[dict] = {
+        "clip_values": [Satisfies(_is_clip, "a (min, max) pair of finite numbers with min < max"), NoneOk()],
+        "channel_index": [Integer(), NoneOk()],
+        "eot_samples": [Integer(1, None)],
+        "nb_classes": [Integer(2, None), NoneOk()],
+        "input_shape": [Satisfies(lambda s: isinstance(s, (tuple, list)) and all(
+            isinstance(d, (int, np.integer)) and d > 0 for d in s), "a tuple of positive ints"), NoneOk()],
+        "defences": [Instance(str, list, tuple, Component, description="a spec string, a list or a Preprocessor"),
+                     NoneOk()],
+        "deterministic": [Boolean()],
+        "dtype": [Options(("float32", "float64"))],
+    }
+
+    def __init__(self, clip_values=None, channel_index=None, defences=None, *, input_shape=None,
+                 nb_classes=None, eot_samples: int = 1, dtype: str = "float32") -> None:
+        self.clip_values = tuple(clip_values) if isinstance(clip_values, list) else clip_values
+        self.channel_index = channel_index
+        self.defences = defences
+        self.input_shape = tuple(int(d) for d in input_shape) if input_shape is not None else None
+        self.nb_classes = nb_classes
+        self.eot_samples = eot_samples
+        self.dtype = dtype
+        validate = {k: getattr(self, k) for k in ("clip_values", "channel_index", "defences", "input_shape",
+                                                  "nb_classes", "eot_samples", "dtype")}
+        from feint._params import validate_params
+
+        validate_params(type(self).__name__, Classifier._parameter_constraints, validate)
+        self.counts = PassCounter()
+        self.preprocessors = self._resolve_defences(defences)
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _resolve_defences(self, defences) -> list:
+        from feint.contracts.preprocessor import Preprocessor, PreprocessorChain
+
+        if defences is None or defences == [] or defences == "none":
+            return []
+        if isinstance(defences, (str, Component)):
+            items = [defences]
+        elif isinstance(defences, (list, tuple)):
+            items = list(defences)
+        else:
+            raise InvalidParameterError(
+                f"The 'defences' parameter of {type(self).__name__} must be a spec string, a list or "
+                f"a Preprocessor. Got {defences!r} instead.")
+        from feint.registry import default_registry
+
+        steps = []
+        for item in items:
+            obj = default_registry().create("defence", item) if isinstance(item, str) else item
+            parts = obj.steps if isinstance(obj, PreprocessorChain) else [obj]
+            for p in parts:
+                if not isinstance(p, Preprocessor):
+                    raise InvalidParameterError(
+                        f"The 'defences' of {type(self).__name__} must be preprocessors; {p!r} is a "
+                        f"{type(p).__name__}. Trainers and detectors wrap a classifier instead.")
+                steps.append(p.for_classifier(self))
+        return steps
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def without_defences(self) -> Classifier:
+        """A shallow copy sharing the model but with no defences (for non-adaptive attacks)."""
+        clone = copy.copy(self)
+        clone.preprocessors = []
+        clone.defences = None
+        clone.counts = self.counts
+        return clone
+
+    def with_defences(self, defences) -> Classifier:
+        """A shallow copy sharing the model with other defences (a spec, list or objects)."""
+        clone = copy.copy(self)
+        clone.defences = defences
+        clone.preprocessors = clone._resolve_defences(defences)
+        clone.counts = self.counts
+        return clone
+
+    def reset_counts(self) -> None:
+        """Zero the pass counters."""
+        self.counts.reset()
+
+    # -- validation ---------------------------------------------------------------------------
+    def check_x(self, x, name: str = "x", check_range: bool = True) -> np.ndarray:
+        """Validate an input batch and return it as a new array of the classifier's dtype."""
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+        if not isinstance(x, np.ndarray):
+            raise InvalidInputError(f"{name} must be a numpy array. Got {type(x).__name__} instead.")
+        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+            raise InvalidInputError(f"{name} must hold numbers. Got dtype {x.dtype} instead.")
+        shape = self.input_shape
+        if shape is not None and tuple(x.shape[1:]) != shape:
+            hint = ""
+            if x.ndim == len(shape) + 1 and sorted(x.shape[1:]) == sorted(shape):
+                hint = (" It looks like the channel layout is transposed: this classifier expects "
+                        f"channel_index={self.channel_index}.")
+            elif x.shape == shape:
+                hint = " Add a batch axis (x[None]) for a single sample."
+            raise InvalidInputError(
+                f"{name} must have shape (n, {', '.join(map(str, shape))}) for this classifier. "
+                f"Got {x.shape} instead.{hint}")
+        if x.ndim < 2:
+            raise InvalidInputError(f"{name} must be a batch of shape (n, ...). Got shape {x.shape} instead.")
+        out = np.array(x, dtype=self.np_dtype, copy=True)
+        if not np.all(np.isfinite(out)):
+            bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
+            raise InvalidInputError(f"{name} contains {bad} NaN or infinite values; inputs must be finite.")
+        if check_range and self.clip_values is not None and out.size:
+            lo, hi = self.clip_values
+            tol = 1e-5 * (hi - lo)
+            if out.min() < lo - tol or out.max() > hi + tol:
+                raise InvalidInputError(
+                    f"{name} has values in [{out.min():.6g}, {out.max():.6g}], outside clip_values "
+                    f"({lo}, {hi}). Scale the data to the classifier's range or change clip_values.")
+        return out
+
+    def _batches(self, n: int, batch_size: int):
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise InvalidParameterError(f"The 'batch_size' parameter must be an int >= 1. Got {batch_size!r} instead.")
+        for start in range(0, n, int(batch_size)):
+            yield slice(start, min(n, start + int(batch_size)))
+
+    # -- defences -----------------------------------------------------------------------------
+    def _preprocess(self, x: np.ndarray, y=None, *, fit: bool = False):
+        steps = [p for p in self.preprocessors if (p.apply_fit if fit else p.apply_predict)]
+        trace = []
+        for p in steps:
+            trace.append(x)
+            x, y = p.transform(x, y)
+            x = np.asarray(x, dtype=self.np_dtype)
+        return x, y, list(zip(steps, trace))
+
+    @staticmethod
+    def _backprop(trace, grad: np.ndarray) -> np.ndarray:
+        for p, x_in in reversed(trace):
+            grad = p.estimate_gradient(x_in, grad)
+        return grad
+
+    def _eot_draws(self) -> int:
+        randomised = any(p.randomised for p in self.preprocessors if p.apply_predict)
+        return self.eot_samples if randomised else 1
+
+    # -- public API ---------------------------------------------------------------------------
+    def predict(self, x, logits: bool = False, batch_size: int = 128) -> np.ndarray:
+        """Class probabilities F(x) (or logits Z(x) with ``logits=True``), shape ``(n, K)``."""
+        x = self.check_x(x)
+        out = []
+        for sl in self._batches(x.shape[0], batch_size):
+            xb, _, _ = self._preprocess(x[sl])
+            out.append(np.asarray(self._predict(xb, logits=logits), dtype=self.np_dtype))
+            self.counts.add_forward(xb.shape[0])
+        return np.concatenate(out) if out else np.zeros((0, self.nb_classes or 0), self.np_dtype)
+
+    def _labels_for_class_gradient(self, label, n: int) -> np.ndarray:
+        k = self.nb_classes
+        if label is None:
+            return np.broadcast_to(np.arange(k), (n, k))
+        if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+            if not 0 <= label < k:
+                raise InvalidInputError(f"label must be a class index in [0, {k - 1}]. Got {label} instead.")
+            return np.full((n, 1), int(label), dtype=np.int64)
+        arr = np.asarray(label)
+        if arr.ndim == 1:
+            return to_indices(arr, n, k, name="label")[:, None]
+        if arr.ndim == 2 and arr.shape[0] == n and np.issubdtype(arr.dtype, np.integer):
+            if arr.size and (arr.min() < 0 or arr.max() >= k):
+                raise InvalidInputError(f"label class indices must be in [0, {k - 1}].")
+            return arr.astype(np.int64)
+        raise InvalidInputError(
+            "label must be None, an int, an array of n class indices, or an (n, m) array of class "
+            f"indices. Got {type(label).__name__} of shape {getattr(arr, 'shape', None)} instead.")
+
+    def class_gradient(self, x, label=None, logits: bool = False, batch_size: int = 128) -> np.ndarray:
+        """Gradients of the requested class outputs, shape ``(n, m, *input_shape)``.
+
+        ``label=None`` gives all K classes (m = K); an int gives that class for every sample
+        (m = 1); an array of n indices gives one class per sample (m = 1); an ``(n, m)`` integer
+        array gives m classes per sample.  Only the requested classes are computed.
+        """
+        x = self.check_x(x)
+        labels = self._labels_for_class_gradient(label, x.shape[0])
+        out = np.zeros((x.shape[0], labels.shape[1], *x.shape[1:]), dtype=self.np_dtype)
+        draws = self._eot_draws()
+        for sl in self._batches(x.shape[0], batch_size):
+            acc = None
+            for _ in range(draws):
+                xb, _, trace = self._preprocess(x[sl])
+                g = np.asarray(self._class_gradient(xb, labels[sl], logits=logits), dtype=self.np_dtype)
+                self.counts.add_forward(xb.shape[0])
+                self.counts.add_backward(xb.shape[0], labels.shape[1])
+                if trace:
+                    g = np.stack([self._backprop(trace, g[:, j]) for j in range(g.shape[1])], axis=1)
+                acc = g if acc is None else acc + g
+            out[sl] = acc / draws
+        return out
+
+    def loss_gradient(self, x, y, batch_size: int = 128) -> np.ndarray:
+        """Gradient of the training loss (cross-entropy) w.r.t. ``x``; labels int, one-hot or soft."""
+        x = self.check_x(x)
+        t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
+        out = np.zeros_like(x)
+        draws = self._eot_draws()
+        for sl in self._batches(x.shape[0], batch_size):
+            acc = None
+            for _ in range(draws):
+                xb, _, trace = self._preprocess(x[sl])
+                g = np.asarray(self._loss_gradient(xb, t[sl]), dtype=self.np_dtype)
+                self.counts.add_forward(xb.shape[0])
+                self.counts.add_backward(xb.shape[0])
+                g = self._backprop(trace, g) if trace else g
+                acc = g if acc is None else acc + g
+            out[sl] = acc / draws
+        return out
+
+    def loss(self, x, y, batch_size: int = 128) -> np.ndarray:
+        """Per-sample cross-entropy of the predictions against ``y`` (int, one-hot or soft)."""
+        z = self.predict(x, logits=True, batch_size=batch_size)
+        t = to_targets(y, z.shape[0], self.nb_classes, dtype=np.float64)
+        return -(t * log_softmax(z.astype(np.float64))).sum(axis=1).astype(self.np_dtype)
+
+    def fit(self, x, y, batch_size: int = 128, nb_epochs: int = 20, **kwargs: Any) -> Classifier:
+        """Train on ``(x, y)`` with the fit-time defences applied (paper 000 §4.1); returns self."""
+        x = self.check_x(x)
+        t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
+        for name, v, lo in (("batch_size", batch_size, 1), ("nb_epochs", nb_epochs, 0)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+                raise InvalidParameterError(f"The {name!r} parameter of fit must be an int >= {lo}. Got {v!r} instead.")
+        x, t, _ = self._preprocess(x, t, fit=True)
+        self._fit(x, np.asarray(t, dtype=self.np_dtype), int(batch_size), int(nb_epochs), **kwargs)
+        return self
+
+    def train_on_batch(self, x, y) -> float:
+        """One optimiser step on one batch (fit-time defences applied); returns the batch loss."""
+        x = self.check_x(x)
+        t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
+        x, t, _ = self._preprocess(x, t, fit=True)
+        self.counts.add_forward(x.shape[0])
+        self.counts.add_backward(x.shape[0])
+        return float(self._train_on_batch(x, np.asarray(t, dtype=self.np_dtype)))
+
+    # -- to implement -------------------------------------------------------------------------
+    def _predict(self, x: np.ndarray, logits: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _class_gradient(self, x: np.ndarray, labels: np.ndarray, logits: bool) -> np.ndarray:
+        """Gradients for ``labels`` of shape (n, m): return (n, m, *input_shape)."""
+        raise NotImplementedError
+
+    def _loss_gradient(self, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Gradient of the cross-entropy with target rows ``targets`` (n, K)."""
+        raise NotImplementedError
+
+    def _train_on_batch(self, x: np.ndarray, targets: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _fit(self, x: np.ndarray, targets: np.ndarray, batch_size: int, nb_epochs: int,
+             shuffle: bool = True, random_state=None, **kwargs: Any) -> None:
+        """Default training loop: shuffled mini-batches through :meth:`_train_on_batch`."""
+        if kwargs:
+            raise InvalidParameterError(f"{type(self).__name__}.fit got unexpected arguments {sorted(kwargs)}.")
+        rng = np.random.default_rng(random_state)
+        n = x.shape[0]
+        from feint.hooks import task
+
+        with task("trainer", f"{type(self).__name__}.fit", total=nb_epochs, unit="epoch") as t:
+            for _ in range(nb_epochs):
+                order = rng.permutation(n) if shuffle else np.arange(n)
+                for start in range(0, n, batch_size):
+                    idx = order[start:start + batch_size]
+                    self.counts.add_forward(len(idx))
+                    self.counts.add_backward(len(idx))
+                    self._train_on_batch(x[idx], targets[idx])
+                t.advance()
+
+    # -- spec -----------------------------------------------------------------------------------
+    def spec(self) -> str:
+        name = type(self).name or type(self).__name__
+        parts = [f"clip_values={self.clip_values!r}"]
+        if self.preprocessors:
+            parts.append("defences=" + repr("+".join(str(p) for p in self.preprocessors)))
+        return f"{name}({', '.join(parts)})"
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("clip_values", "channel_index", "defences", "input_shape",
+                                              "nb_classes", "eot_samples")}
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__

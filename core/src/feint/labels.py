@@ -1,0 +1,105 @@
+"""Label formats (integer classes, one-hot, soft rows) and the target rules of paper 004."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from feint.errors import InvalidInputError, InvalidParameterError
+
+__all__ = ["TARGET_RULES", "target_labels", "to_categorical", "to_indices", "to_targets"]
+
+TARGET_RULES = ("least_likely", "next", "random")
+
+
+def to_categorical(labels, nb_classes: int, dtype=np.float32) -> np.ndarray:
+    """One-hot encode integer labels into an ``(n, nb_classes)`` array."""
+    idx = np.asarray(labels).astype(np.int64).reshape(-1)
+    out = np.zeros((idx.shape[0], nb_classes), dtype=dtype)
+    out[np.arange(idx.shape[0]), idx] = 1
+    return out
+
+
+def _as_array(y, name: str) -> np.ndarray:
+    if y is None:
+        raise InvalidInputError(f"{name} is required here. Got None instead.")
+    arr = np.asarray(y)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise InvalidInputError(f"{name} must be numeric labels. Got an array of dtype {arr.dtype} instead.")
+    return arr
+
+
+def to_indices(y, n: int, nb_classes: int, name: str = "y") -> np.ndarray:
+    """Return integer class indices of shape ``(n,)`` from integer or one-hot labels.
+
+    Raises
+    ------
+    InvalidInputError
+        Wrong count, out-of-range classes, non-integral values, or 2-D rows that are not one-hot.
+    """
+    arr = _as_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim == 1:
+        if arr.shape[0] != n:
+            raise InvalidInputError(f"{name} must have {n} labels (one per input). Got {arr.shape[0]} instead.")
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise InvalidInputError(f"{name} as a 1-D array must hold integer class indices. Got {arr[:5]!r}...")
+        idx = arr.astype(np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= nb_classes):
+            raise InvalidInputError(
+                f"{name} class indices must be in [0, {nb_classes - 1}]. Got values in "
+                f"[{idx.min()}, {idx.max()}] instead.")
+        return idx
+    if arr.ndim == 2:
+        if arr.shape != (n, nb_classes):
+            raise InvalidInputError(
+                f"{name} as one-hot rows must have shape ({n}, {nb_classes}). Got {arr.shape} instead.")
+        rows = arr.astype(np.float64)
+        if not (np.all((rows == 0) | (rows == 1)) and np.all(rows.sum(axis=1) == 1)):
+            raise InvalidInputError(
+                f"{name} must be integer labels or one-hot rows here; got 2-D rows that are not "
+                "one-hot (soft labels are accepted only by loss_gradient and fit).")
+        return rows.argmax(axis=1).astype(np.int64)
+    raise InvalidInputError(f"{name} must be 1-D class indices or 2-D one-hot rows. Got shape {arr.shape} instead.")
+
+
+def to_targets(y, n: int, nb_classes: int, dtype=np.float32, name: str = "y") -> np.ndarray:
+    """Return ``(n, nb_classes)`` target rows from integer, one-hot or soft (probability) labels."""
+    arr = _as_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] != 1:
+        if arr.shape != (n, nb_classes):
+            raise InvalidInputError(
+                f"{name} as label rows must have shape ({n}, {nb_classes}). Got {arr.shape} instead.")
+        if not np.all(np.isfinite(arr)) or arr.min(initial=0) < 0 or \
+                not np.allclose(arr.sum(axis=1), 1.0, atol=1e-3):
+            raise InvalidInputError(
+                f"{name} rows must be one-hot or probability rows (non-negative, summing to 1). "
+                f"Got row sums {np.round(arr.sum(axis=1)[:5], 4)}...")
+        return arr.astype(dtype, copy=True)
+    return to_categorical(to_indices(arr, n, nb_classes, name), nb_classes, dtype)
+
+
+def target_labels(rule: str, probs: np.ndarray, rng=None) -> np.ndarray:
+    """Pick target classes by a rule from paper 004: least-likely, next class, or random.
+
+    Parameters
+    ----------
+    rule : {"least_likely", "next", "random"}
+    probs : ndarray of shape (n, K)
+        The classifier's predictions on the clean inputs.
+    rng : feint.rng.SampleRandom, optional
+        Per-sample random streams (required for ``"random"``).
+    """
+    pred = probs.argmax(axis=1)
+    k = probs.shape[1]
+    if rule == "least_likely":
+        return probs.argmin(axis=1).astype(np.int64)
+    if rule == "next":
+        return ((pred + 1) % k).astype(np.int64)
+    if rule == "random":
+        if rng is None:
+            raise InvalidParameterError("target='random' needs a random stream; pass random_state.")
+        offset = rng.integers(1, k).reshape(-1)
+        return ((pred + offset) % k).astype(np.int64)
+    raise InvalidParameterError(
+        f"The 'target' parameter must be one of {TARGET_RULES} or None. Got {rule!r} instead.")

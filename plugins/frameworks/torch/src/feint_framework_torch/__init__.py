@@ -1,0 +1,11 @@
+"""feint plugin: the PyTorch classifier adapter.  Importing this package does not import torch."""
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "PyTorchClassifier":
+        from feint_framework_torch.classifier import PyTorchClassifier
+
+        return PyTorchClassifier
+    raise AttributeError(name)

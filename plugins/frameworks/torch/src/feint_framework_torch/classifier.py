@@ -1,0 +1,154 @@
+"""``PyTorchClassifier``: the Classifier contract for a ``torch.nn.Module`` (paper 000 §4.3)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from feint import Classifier
+from feint.errors import InvalidParameterError
+
+__all__ = ["PyTorchClassifier"]
+
+
+class _eval_mode:
+    """Put a module in eval (or train) mode and restore what it was."""
+
+    def __init__(self, model: torch.nn.Module, train: bool = False) -> None:
+        self.model, self.train = model, train
+
+    def __enter__(self):
+        self.modes = [(m, m.training) for m in self.model.modules()]
+        self.model.train(self.train)
+
+    def __exit__(self, *exc):
+        for m, mode in self.modes:
+            m.training = mode
+
+
+class PyTorchClassifier(Classifier):
+    """Wrap a ``torch.nn.Module`` that returns logits as a feint classifier.
+
+    All work of a call happens in torch: one forward and one backward per batch for the loss
+    gradient, one backward per requested class for class gradients (sharing one forward), float32
+    kept, and the module's train/eval mode restored after every call.  Predictions and gradients
+    run in eval mode; ``fit``/``train_on_batch`` in train mode.
+
+    Parameters
+    ----------
+    clip_values : (float, float)
+        Data range.
+    model : torch.nn.Module
+        Returns logits of shape ``(n, nb_classes)``.
+    loss : callable, optional
+        Training loss ``loss(logits, target)``; default ``torch.nn.CrossEntropyLoss()`` (which
+        takes class indices or probability rows).  ``loss_gradient`` always differentiates the
+        per-sample cross-entropy (the paper's L), whatever this loss's reduction.
+    optimizer : torch.optim.Optimizer, optional
+        Needed by ``fit``/``train_on_batch``.
+    input_shape : tuple of int
+        Shape of one input (channels first by default).
+    nb_classes : int
+        Number of classes (the paper's ``output_shape``; that name is accepted too).
+    channel_index : int, default 1
+    defences : str, list or Preprocessor, optional
+    device : str or torch.device, optional
+        ``"cuda"`` to run on the GPU when available; CPU by default.
+
+    References
+    ----------
+    Nicolae et al., "Adversarial Robustness Toolbox v0.2.2", §4.3.
+    """
+
+    name: ClassVar[str] = "torch"
+
+    def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
+                 channel_index: int = 1, defences=None, device=None, *, output_shape=None,
+                 eot_samples: int = 1) -> None:
+        if not isinstance(model, torch.nn.Module):
+            raise InvalidParameterError(
+                f"The 'model' parameter of PyTorchClassifier must be a torch.nn.Module. Got {type(model).__name__} instead.")
+        if nb_classes is None and output_shape is not None:
+            nb_classes = int(np.prod(output_shape)) if not isinstance(output_shape, int) else output_shape
+        if input_shape is None or nb_classes is None:
+            raise InvalidParameterError(
+                "PyTorchClassifier needs input_shape (shape of one input) and nb_classes (or output_shape). "
+                f"Got input_shape={input_shape!r}, nb_classes={nb_classes!r}.")
+        super().__init__(clip_values, channel_index, defences, input_shape=input_shape, nb_classes=int(nb_classes),
+                         eot_samples=eot_samples)
+        self.model = model
+        self.loss_fn = loss if loss is not None else torch.nn.CrossEntropyLoss()
+        self.optimizer = optimizer
+        if device is None:
+            device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        elif str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise InvalidParameterError(f"device={device!r} was asked for but CUDA is not available.")
+        self.device = torch.device(device)
+        self.model.to(self.device)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _tensor(self, x: np.ndarray, grad: bool = False) -> torch.Tensor:
+        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        return t.requires_grad_(grad)
+
+    @staticmethod
+    def _numpy(t: torch.Tensor) -> np.ndarray:
+        return t.detach().cpu().numpy()
+
+    def _check_logits(self, z: torch.Tensor, n: int) -> torch.Tensor:
+        if z.ndim != 2 or z.shape != (n, self.nb_classes):
+            raise InvalidParameterError(
+                f"The model must return logits of shape (n, {self.nb_classes}); it returned {tuple(z.shape)}.")
+        return z
+
+    # -- contract -------------------------------------------------------------------------------
+    def _predict(self, x, logits):
+        with _eval_mode(self.model), torch.no_grad():
+            z = self._check_logits(self.model(self._tensor(x)), len(x))
+            out = z if logits else torch.softmax(z, dim=1)
+        return self._numpy(out)
+
+    def _class_gradient(self, x, labels, logits):
+        n, m = labels.shape
+        out = np.empty((n, m, *x.shape[1:]), dtype=np.float32)
+        with _eval_mode(self.model):
+            xt = self._tensor(x, grad=True)
+            z = self._check_logits(self.model(xt), n)
+            f = z if logits else torch.softmax(z, dim=1)
+            lab = torch.from_numpy(np.array(labels, dtype=np.int64)).to(self.device)
+            rows = torch.arange(n, device=self.device)
+            for j in range(m):
+                (g,) = torch.autograd.grad(f[rows, lab[:, j]].sum(), xt, retain_graph=j < m - 1)
+                out[:, j] = self._numpy(g)
+        return out
+
+    def _loss_gradient(self, x, targets):
+        with _eval_mode(self.model):
+            xt = self._tensor(x, grad=True)
+            z = self._check_logits(self.model(xt), len(x))
+            t = torch.from_numpy(targets).to(self.device)
+            loss = -(t * torch.log_softmax(z, dim=1)).sum()
+            (g,) = torch.autograd.grad(loss, xt)
+        return self._numpy(g)
+
+    def _train_on_batch(self, x, targets):
+        if self.optimizer is None:
+            raise InvalidParameterError("PyTorchClassifier was built without an optimizer; pass optimizer= to train.")
+        with _eval_mode(self.model, train=True):
+            xt = self._tensor(x)
+            t = torch.from_numpy(targets).to(self.device)
+            hard = bool(np.all((targets == 0) | (targets == 1)))
+            self.optimizer.zero_grad(set_to_none=True)
+            z = self.model(xt)
+            loss = self.loss_fn(z, t.argmax(dim=1) if hard else t)
+            loss.backward()
+            self.optimizer.step()
+        return float(loss.detach().cpu())
+
+    def spec(self) -> str:
+        return super().spec()
+
+    def get_params(self) -> dict[str, Any]:
+        return {**super().get_params(), "device": str(self.device)}

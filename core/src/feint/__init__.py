@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Attack", "AttackResult", "Classifier", "Detector", "Preprocessor", "PreprocessorChain",
-    "Registry", "Trainer", "__version__", "classifier", "create", "hookimpl", "info", "list",
+    "Registry", "Trainer", "__version__", "check_evaluation", "classifier", "create", "hookimpl", "info", "list",
     "load", "prefer", "register",
 ]
 
@@ -35,6 +35,7 @@ _LAZY = {
     "Trainer": ("feint.contracts.trainer", "Trainer"),
     "Registry": ("feint.registry", "Registry"),
     "hookimpl": ("feint.hooks", "hookimpl"),
+    "check_evaluation": ("feint.sanity", "check_evaluation"),
 }
 
 

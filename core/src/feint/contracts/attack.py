@@ -112,6 +112,13 @@ class Attack(Component):
     #: names of the parameters holding the threat norm and budget (for checks and reports)
     norm_param: ClassVar[str | None] = "norm"
     eps_param: ClassVar[str | None] = "eps"
+    #: True for one-step attacks (FGSM): an evaluation expects iterative attacks to beat them
+    single_step: ClassVar[bool] = False
+
+    @classmethod
+    def threat_model(cls) -> str:
+        """``"white-box"`` when the attack needs gradients, else ``"black-box"`` (decision/score based)."""
+        return "white-box" if set(cls.requires) & {"loss_gradient", "class_gradient"} else "black-box"
 
     def __init__(self, classifier) -> None:
         check_capabilities(self, classifier)

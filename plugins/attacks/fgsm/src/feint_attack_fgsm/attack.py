@@ -48,6 +48,7 @@ class FastGradientMethod(Attack):
     """
 
     name: ClassVar[str] = "fgsm"
+    single_step: ClassVar[bool] = True
     requires = frozenset({"predict", "loss_gradient"})
     _parameter_constraints: ClassVar[dict] = {
         "norm": [Options((np.inf, 1, 2, "inf"))],

@@ -19,7 +19,7 @@ def _fail(msg: str) -> None:
     raise AssertionError(msg)
 
 
-def _clone(attack, **params):
+def _clone(attack, /, **params):
     p = {**attack.get_params(), **params}
     return type(attack)(attack.classifier, **p)
 
@@ -102,7 +102,7 @@ def check_norm_ball(attack, x):
 
 def check_eps_zero(attack, x):
     budget = attack.budget()
-    if budget is None or budget[0] != getattr(attack, attack.eps_param, None):
+    if budget is None or not attack.eps_param or budget[0] != getattr(attack, attack.eps_param, None):
         return
     try:
         zero = _clone(attack, **{attack.eps_param: 0.0})

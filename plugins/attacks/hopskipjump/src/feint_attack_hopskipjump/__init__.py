@@ -1,0 +1,6 @@
+"""feint plugin: HopSkipJump, the decision-based attack of Chen, Jordan & Wainwright (2020)."""
+
+from feint_attack_hopskipjump.attack import HopSkipJump, HopSkipJumpResult
+
+__version__ = "0.1.0"
+__all__ = ["HopSkipJump", "HopSkipJumpResult"]

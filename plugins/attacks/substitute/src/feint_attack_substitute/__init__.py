@@ -1,0 +1,6 @@
+"""feint plugin: the substitute-model black-box attack of Papernot et al. (2017)."""
+
+from feint_attack_substitute.attack import SubstituteBlackBox, SubstituteResult
+
+__version__ = "0.1.0"
+__all__ = ["SubstituteBlackBox", "SubstituteResult"]

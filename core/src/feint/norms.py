@@ -79,6 +79,7 @@ def _project_l1(f: np.ndarray, eps: np.ndarray) -> np.ndarray:
     rho = f.shape[1] - 1 - np.argmax(cond[:, ::-1], axis=1)
     theta = (css[np.arange(f.shape[0]), rho] - eps) / (rho + 1)
     out = np.sign(f) * np.maximum(absf - theta[:, None], 0)
+    out = np.where((eps <= 0)[:, None], 0, out)  # radius 0: the only point of the ball
     return np.where(inside[:, None], f, out).astype(f.dtype)
 
 

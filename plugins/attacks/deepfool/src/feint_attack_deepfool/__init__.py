@@ -1,0 +1,6 @@
+"""feint plugin: DeepFool, the minimal L2 attack by iterative linearisation."""
+
+from feint_attack_deepfool.attack import DeepFool
+
+__version__ = "0.1.0"
+__all__ = ["DeepFool"]

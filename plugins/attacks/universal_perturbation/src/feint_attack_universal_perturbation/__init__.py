@@ -1,0 +1,6 @@
+"""feint plugin: universal adversarial perturbations from any registered attack."""
+
+from feint_attack_universal_perturbation.attack import UniversalPerturbation
+
+__version__ = "0.1.0"
+__all__ = ["UniversalPerturbation"]

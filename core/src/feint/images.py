@@ -24,7 +24,8 @@ __all__ = ["channel_axis", "to_nchw"]
 _CHANNEL_SIZES = (1, 3, 4)
 
 
-def channel_axis(shape: tuple[int, ...], channel_index: int | None = None, *, owner: str = "this defence") -> int | None:
+def channel_axis(shape: tuple[int, ...], channel_index: int | None = None, *,
+                 owner: str = "this defence") -> int | None:
     """The axis of the colour channels in a batch of ``shape``, or None when it has none.
 
     Raises

@@ -1,0 +1,6 @@
+"""feint plugin: JPEG compression as an input defence (``jpeg``), through Pillow's codec."""
+
+from feint_defence_jpeg.jpeg_compression import JpegCompression
+
+__version__ = "0.1.0"
+__all__ = ["JpegCompression"]

@@ -25,6 +25,8 @@ from feint.labels import to_indices, to_targets
 __all__ = ["Classifier", "softmax", "log_softmax"]
 
 ALL_CAPABILITIES = frozenset({"predict", "loss_gradient", "class_gradient", "fit", "train_on_batch"})
+# An adapter may add the optional capability "train_with_input_gradient" to ``provides`` when it
+# implements ``_train_on_batch_input_gradient`` (used by free adversarial training).
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -299,14 +301,44 @@ class Classifier(Component):
         self._fit(x, np.asarray(t, dtype=self.np_dtype), int(batch_size), int(nb_epochs), **kwargs)
         return self
 
-    def train_on_batch(self, x, y) -> float:
-        """One optimiser step on one batch (fit-time defences applied); returns the batch loss."""
+    def train_on_batch(self, x, y, return_input_gradient: bool = False):
+        """One optimiser step on one batch (fit-time defences applied); returns the batch loss.
+
+        With ``return_input_gradient=True`` returns ``(loss, grad)``: ``grad`` is the gradient of
+        that batch loss (as the optimiser minimised it, so its scale follows the training loss's
+        reduction: ``loss_gradient / n`` for the default mean cross-entropy) with respect to
+        ``x``, taken from the same backward pass as the parameter update, before the step, in
+        training mode (Shafahi et al. 2019, "Adversarial training for free!").  Needs the
+        capability ``train_with_input_gradient``; fit-time defences that change the number of
+        samples (Gaussian augmentation) cannot be combined with it.
+        """
         x = self.check_x(x)
         t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
+        if return_input_gradient:
+            return self._train_with_input_gradient(x, t)
         x, t, _ = self._preprocess(x, t, fit=True)
         self.counts.add_forward(x.shape[0])
         self.counts.add_backward(x.shape[0])
         return float(self._train_on_batch(x, np.asarray(t, dtype=self.np_dtype)))
+
+    def _train_with_input_gradient(self, x: np.ndarray, t: np.ndarray):
+        if "train_with_input_gradient" not in self.provides:
+            from feint.errors import CapabilityError
+
+            raise CapabilityError("train_on_batch(return_input_gradient=True)", {"train_with_input_gradient"},
+                                  self.provides, type(self).__name__)
+        n = x.shape[0]
+        xp, tp, trace = self._preprocess(x, t, fit=True)
+        if xp.shape[0] != n:
+            raise InvalidInputError(
+                f"train_on_batch(return_input_gradient=True) needs one gradient row per input, but the "
+                f"fit-time defences of {type(self).__name__} turned {n} inputs into {xp.shape[0]} "
+                "(e.g. Gaussian augmentation); remove them for this training.")
+        self.counts.add_forward(n)
+        self.counts.add_backward(n)
+        loss, grad = self._train_on_batch_input_gradient(xp, np.asarray(tp, dtype=self.np_dtype))
+        grad = np.asarray(grad, dtype=self.np_dtype)
+        return float(loss), (self._backprop(trace, grad) if trace else grad)
 
     # -- to implement -------------------------------------------------------------------------
     def _predict(self, x: np.ndarray, logits: bool) -> np.ndarray:
@@ -321,6 +353,11 @@ class Classifier(Component):
         raise NotImplementedError
 
     def _train_on_batch(self, x: np.ndarray, targets: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def _train_on_batch_input_gradient(self, x: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+        """One optimiser step that also returns the input gradient of the batch loss from the
+        same backward pass (capability ``train_with_input_gradient``): ``(loss, grad)``."""
         raise NotImplementedError
 
     def _fit(self, x: np.ndarray, targets: np.ndarray, batch_size: int, nb_epochs: int,

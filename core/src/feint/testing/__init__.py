@@ -1,6 +1,6 @@
 """Contract kits and reference models for testing feint plugins, ours or a third party's.
 
-``check_classifier``, ``check_attack``, ``check_preprocessor`` and ``check_metric`` raise
+``check_classifier``, ``check_attack``, ``check_preprocessor``, ``check_trainer`` and ``check_metric`` raise
 ``AssertionError`` naming the first property that fails (scikit-learn's ``check_estimator`` in
 spirit); ``parametrize_with_checks`` turns them into one pytest test per check.  The numpy
 reference classifiers let attack and core tests run without any framework.
@@ -11,11 +11,12 @@ from __future__ import annotations
 from feint.testing._attack_checks import ATTACK_CHECKS, check_attack
 from feint.testing._classifier_checks import CLASSIFIER_CHECKS, check_classifier
 from feint.testing._other_checks import check_metric, check_preprocessor
+from feint.testing._trainer_checks import TRAINER_CHECKS, check_trainer
 from feint.testing.reference import MLPClassifier, SoftmaxRegression, toy_dataset, trained_reference
 
 __all__ = [
     "MLPClassifier", "SoftmaxRegression", "check_attack", "check_classifier", "check_metric",
-    "check_preprocessor", "parametrize_with_checks", "toy_dataset", "trained_reference",
+    "check_preprocessor", "check_trainer", "parametrize_with_checks", "toy_dataset", "trained_reference",
 ]
 
 

@@ -164,6 +164,20 @@ def check_training(clf, x, y):
     losses = [clf.train_on_batch(x, y) for _ in range(25)]
     if not losses[-1] < losses[0]:
         _fail(f"train_on_batch did not reduce the loss: {losses[0]:.4f} -> {losses[-1]:.4f}")
+    if "train_with_input_gradient" in clf.provides:
+        ref = clf.loss_gradient(x, y).reshape(len(x), -1).astype(np.float64)
+        out = clf.train_on_batch(x, y, return_input_gradient=True)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            _fail("train_on_batch(return_input_gradient=True) must return (loss, input_gradient)")
+        loss, g = out
+        if np.shape(g) != x.shape or np.asarray(g).dtype != clf.np_dtype:
+            _fail(f"the input gradient of train_on_batch has shape {np.shape(g)} and dtype "
+                  f"{np.asarray(g).dtype}; expected {x.shape} and {clf.np_dtype}")
+        g = np.asarray(g, dtype=np.float64).reshape(len(x), -1)
+        cos = (g * ref).sum() / max(np.linalg.norm(g) * np.linalg.norm(ref), 1e-30)
+        if not cos > 0.5:
+            _fail("the input gradient returned by train_on_batch does not point like loss_gradient "
+                  f"(cosine {cos:.3f}); it must be the gradient of the training loss w.r.t. x")
 
 
 CLASSIFIER_CHECKS = [check_predict, check_counters, check_class_gradient, check_loss_gradient,

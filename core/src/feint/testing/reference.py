@@ -11,13 +11,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from feint.contracts.classifier import Classifier, log_softmax, softmax
+from feint.contracts.classifier import ALL_CAPABILITIES, Classifier, log_softmax, softmax
 
 __all__ = ["MLPClassifier", "SoftmaxRegression", "toy_dataset", "trained_reference"]
 
 
 class _NumpyClassifier(Classifier):
     name: ClassVar[str] = "numpy_reference"
+    provides: ClassVar[frozenset[str]] = ALL_CAPABILITIES | {"train_with_input_gradient"}
 
     def __init__(self, input_shape, nb_classes, clip_values=(0.0, 1.0), defences=None, *,
                  learning_rate: float = 0.1, momentum: float = 0.9, dtype: str = "float32",
@@ -63,12 +64,16 @@ class _NumpyClassifier(Classifier):
         return self._backward_input(f, dz).reshape(x.shape)
 
     def _train_on_batch(self, x, targets):
+        return self._train_on_batch_input_gradient(x, targets, input_gradient=False)[0]
+
+    def _train_on_batch_input_gradient(self, x, targets, input_gradient: bool = True):
         f = self._flat(x)
         z = self._logits(f)
         loss = float(-(targets * log_softmax(z)).sum(axis=1).mean())
-        dz = (softmax(z) - targets) / f.shape[0]
+        dz = (softmax(z) - targets) / f.shape[0]          # d(mean loss)/dz
+        grad = self._backward_input(f, dz).reshape(x.shape) if input_gradient else None
         self._step(self._param_grads(f, dz))
-        return loss
+        return loss, grad
 
 
 class SoftmaxRegression(_NumpyClassifier):

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from feint import Classifier
+from feint.contracts.classifier import ALL_CAPABILITIES
 from feint.errors import InvalidParameterError
 
 __all__ = ["PyTorchClassifier"]
@@ -63,6 +64,7 @@ class PyTorchClassifier(Classifier):
     """
 
     name: ClassVar[str] = "torch"
+    provides: ClassVar[frozenset[str]] = ALL_CAPABILITIES | {"train_with_input_gradient"}
 
     def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
                  channel_index: int = 1, defences=None, device=None, *, output_shape=None,
@@ -134,18 +136,22 @@ class PyTorchClassifier(Classifier):
         return self._numpy(g)
 
     def _train_on_batch(self, x, targets):
+        return self._train_on_batch_input_gradient(x, targets, input_gradient=False)[0]
+
+    def _train_on_batch_input_gradient(self, x, targets, input_gradient: bool = True):
         if self.optimizer is None:
             raise InvalidParameterError("PyTorchClassifier was built without an optimizer; pass optimizer= to train.")
         with _eval_mode(self.model, train=True):
-            xt = self._tensor(x)
+            xt = self._tensor(x, grad=input_gradient)
             t = torch.from_numpy(targets).to(self.device)
             hard = bool(np.all((targets == 0) | (targets == 1)))
             self.optimizer.zero_grad(set_to_none=True)
             z = self.model(xt)
             loss = self.loss_fn(z, t.argmax(dim=1) if hard else t)
-            loss.backward()
+            loss.backward()                       # one backward: parameter and input gradients
             self.optimizer.step()
-        return float(loss.detach().cpu())
+        grad = self._numpy(xt.grad) if input_gradient else None
+        return float(loss.detach().cpu()), grad
 
     def spec(self) -> str:
         return super().spec()

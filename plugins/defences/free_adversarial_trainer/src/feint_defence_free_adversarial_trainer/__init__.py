@@ -1,0 +1,6 @@
+"""feint plugin: free adversarial training, minibatch replay (Shafahi et al. 2019)."""
+
+from feint_defence_free_adversarial_trainer.trainer import FreeAdversarialTrainer
+
+__version__ = "0.1.0"
+__all__ = ["FreeAdversarialTrainer"]

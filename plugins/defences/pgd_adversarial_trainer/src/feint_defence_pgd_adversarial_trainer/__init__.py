@@ -1,0 +1,6 @@
+"""feint plugin: PGD adversarial training (Madry et al. 2018)."""
+
+from feint_defence_pgd_adversarial_trainer.trainer import PGDAdversarialTrainer
+
+__version__ = "0.1.0"
+__all__ = ["PGDAdversarialTrainer"]

@@ -4,8 +4,9 @@ Usage: python scripts/sync_meta.py   (tests/test_repository.py checks the list i
 """
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,10 +1,10 @@
 """The monorepo is consistent: every plugin is a distribution named by convention, and listed."""
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGINS = sorted(p.parent for p in ROOT.glob("plugins/*/*/pyproject.toml"))

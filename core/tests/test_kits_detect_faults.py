@@ -43,7 +43,7 @@ class LeavesBall(_Base):
 
 class Unseeded(_Base):
     def _generate_batch(self, x, y, rng):
-        return x + np.random.uniform(-self.eps, self.eps, x.shape).astype(x.dtype)
+        return x + np.random.uniform(-self.eps, self.eps, x.shape).astype(x.dtype)  # noqa: NPY002 - the fault
 
 
 class BatchDependent(_Base):

@@ -79,7 +79,7 @@ def to_targets(y, n: int, nb_classes: int, dtype=np.float32, name: str = "y") ->
     return to_categorical(to_indices(arr, n, nb_classes, name), nb_classes, dtype)
 
 
-def target_labels(rule: str, probs: np.ndarray, rng=None) -> np.ndarray:
+def target_labels(rule: str, probs: np.ndarray, rng=None, labels=None) -> np.ndarray:
     """Pick target classes by a rule from paper 004: least-likely, next class, or random.
 
     Parameters
@@ -89,11 +89,16 @@ def target_labels(rule: str, probs: np.ndarray, rng=None) -> np.ndarray:
         The classifier's predictions on the clean inputs.
     rng : feint.rng.SampleRandom, optional
         Per-sample random streams (required for ``"random"``).
+    labels : ndarray of int, optional
+        The true classes; ``next`` and ``random`` are taken relative to them (default: the
+        predicted classes), and ``least_likely`` never picks them.
     """
-    pred = probs.argmax(axis=1)
+    pred = probs.argmax(axis=1) if labels is None else np.asarray(labels)
     k = probs.shape[1]
     if rule == "least_likely":
-        return probs.argmin(axis=1).astype(np.int64)
+        p = probs.astype(np.float64, copy=True)
+        p[np.arange(len(p)), pred] = np.inf
+        return p.argmin(axis=1).astype(np.int64)
     if rule == "next":
         return ((pred + 1) % k).astype(np.int64)
     if rule == "random":

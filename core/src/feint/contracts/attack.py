@@ -191,9 +191,10 @@ class Attack(Component):
         x : ndarray
             Inputs, inside the classifier's ``clip_values``; never modified.
         y : ndarray, optional
-            Integer or one-hot labels.  Targeted: the target classes (or use ``target=``).
-            Untargeted: the labels to move away from; by default the classifier's predictions
-            (avoids label leaking, §5.2).
+            Integer or one-hot labels.  Targeted: the target classes; with a ``target`` rule, the
+            true classes the rule picks targets against (default: the predictions).  Untargeted:
+            the labels to move away from; by default the classifier's predictions (avoids label
+            leaking, §5.2).
         **params
             Attack parameters to set before running (the paper's convention: they stay set).
         """
@@ -221,12 +222,14 @@ class Attack(Component):
 
     def _resolve_labels(self, x: np.ndarray, y, seed: int) -> np.ndarray:
         k = self.classifier.nb_classes
-        if y is not None:
-            return to_indices(y, x.shape[0], k)
         if getattr(self, "target", None) is not None:
+            # with a target rule, y (if given) holds the true classes the targets are chosen against
+            true = None if y is None else to_indices(y, x.shape[0], k)
             probs = self.classifier.predict(x, batch_size=self.batch_size)
             rng = SampleRandom(seed + 1, np.arange(x.shape[0])) if self.target == "random" else None
-            return target_labels(self.target, probs, rng)
+            return target_labels(self.target, probs, rng, labels=true)
+        if y is not None:
+            return to_indices(y, x.shape[0], k)
         if self.is_targeted:
             raise InvalidInputError(
                 f"{type(self).__name__} is targeted: pass the target classes as y, or set "

@@ -15,8 +15,9 @@ from feint.testing._trainer_checks import TRAINER_CHECKS, check_trainer
 from feint.testing.reference import MLPClassifier, SoftmaxRegression, toy_dataset, trained_reference
 
 __all__ = [
-    "MLPClassifier", "SoftmaxRegression", "check_attack", "check_classifier", "check_metric",
-    "check_preprocessor", "check_trainer", "parametrize_with_checks", "toy_dataset", "trained_reference",
+    "ATTACK_CHECKS", "CLASSIFIER_CHECKS", "TRAINER_CHECKS", "MLPClassifier", "SoftmaxRegression", "check_attack",
+    "check_classifier", "check_metric", "check_preprocessor", "check_trainer", "parametrize_with_checks",
+    "toy_dataset", "trained_reference",
 ]
 
 

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from feint.testing import check_attack, trained_reference

@@ -57,5 +57,6 @@ def test_eps_step_above_eps_max_is_rejected(linear):
 
 def test_negative_eps_message(linear):
     clf, _ = linear
-    with pytest.raises(InvalidParameterError, match=r"The 'eps' parameter of FastGradientMethod must be a float >= 0\. Got -0\.1 instead\."):
+    msg = r"The 'eps' parameter of FastGradientMethod must be a float >= 0\. Got -0\.1 instead\."
+    with pytest.raises(InvalidParameterError, match=msg):
         FastGradientMethod(clf, eps=-0.1)

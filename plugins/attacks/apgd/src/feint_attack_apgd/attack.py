@@ -1,0 +1,230 @@
+"""The Auto-PGD attack class (Croce & Hein 2020, Algorithm 1)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from feint import Attack
+from feint._params import Integer, Options, Real
+from feint.errors import InvalidParameterError
+from feint.norms import normalize, parse_norm, project, random_ball
+from feint_attack_apgd._functional import ce_loss, checkpoints, dlr_gradient_terms
+
+__all__ = ["AutoProjectedGradientDescent"]
+
+MOMENTUM = 0.75  # alpha of Algorithm 1
+
+
+class AutoProjectedGradientDescent(Attack):
+    """Auto-PGD: step-size-free PGD with momentum, checkpointed step halving and restarts.
+
+    Follows Algorithm 1 of Croce & Hein (2020).  From a random point of the ``eps``-ball, the
+    first step has size ``eta = 2 * eps`` along the steepest-ascent direction (sign of the
+    gradient for Linf, the normalised gradient for L2); every later step mixes that update with
+    momentum ``alpha = 0.75``::
+
+        z      = P(x_k + eta * dir(grad f(x_k)))
+        x_k+1  = P(x_k + 0.75 * (z - x_k) + 0.25 * (x_k - x_k-1))
+
+    where ``P`` projects onto the ball and clips into ``clip_values``.  At the checkpoints
+    ``w_j = ceil(p_j * max_iter)`` (``p_0 = 0``, ``p_1 = 0.22``,
+    ``p_j+1 = p_j + max(p_j - p_j-1 - 0.03, 0.06)``) the step of a sample is halved, and its
+    iterate restarted from the best point found so far, when (1) fewer than
+    ``rho * (w_j - w_j-1)`` of the steps since the last checkpoint increased the loss, or (2)
+    the step was not halved at the last checkpoint and the best loss has not improved since.
+
+    Every sample stops as soon as it is adversarial (its first adversarial iterate is returned);
+    the others run ``max_iter`` iterations per restart, ``nb_random_init`` restarts in all, and
+    return the point of highest loss over all restarts.  Inputs already adversarial for the
+    labels given are returned unchanged.
+
+    Losses: ``'ce'`` (cross-entropy; targeted: minus the cross-entropy of the target) and
+    ``'dlr'``, the Difference of Logits Ratio ``-(z_y - max_{i!=y} z_i) / (z_pi1 - z_pi3)``,
+    targeted ``-(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2)``.  The DLR gradient is assembled
+    from the logit gradients of the 3 (untargeted) or 5 (targeted) classes involved per sample,
+    through ``class_gradient(label=(n, m) array, logits=True)``.
+
+    Spec: ``apgd``, ``apgd(eps=8/255, loss_type='dlr')``, ``apgd(norm=2, eps=0.5, max_iter=50)``.
+
+    Parameters
+    ----------
+    classifier : Classifier
+        Needs ``predict`` and ``loss_gradient`` (``'ce'``) or ``class_gradient`` (``'dlr'``).
+    norm : {inf, 2}, default inf
+        Threat model.
+    eps : float, default 0.3
+        Radius of the ball (``0`` returns the input).
+    max_iter : int, default 100
+        Iterations ``N_iter`` per restart.
+    loss_type : {'ce', 'dlr'}, default 'ce'
+        Objective maximised.  ``'dlr'`` needs at least 3 classes (4 when targeted).
+    nb_random_init : int, default 5
+        Restarts from random points of the ball; each runs only on the samples not yet fooled.
+    rho : float, default 0.75
+        Fraction of loss-increasing steps below which a checkpoint halves the step (condition 1).
+    targeted, target, batch_size, random_state, verbose
+        As for every attack (:class:`feint.Attack`).
+
+    Notes
+    -----
+    Choices where the paper leaves room: a checkpoint is evaluated after its ``w_j``-th step,
+    counting the loss increases of the steps since the previous checkpoint (as the authors'
+    code does); after a halving the momentum term is ``x_max - x_k`` (the paper sets
+    ``x_k+1 = x_max`` and keeps the update rule); the random starts are uniform in the ball
+    (:func:`feint.norms.random_ball`).  The targeted DLR loss needs the true class: the
+    classifier's prediction on the clean input is used.  Names follow ART's
+    ``AutoProjectedGradientDescent`` (``nb_random_init``, ``max_iter``) and AutoAttack
+    (``rho``); ART's ``eps_step`` is not a parameter because the step size is adapted.
+
+    References
+    ----------
+    Croce & Hein, "Reliable evaluation of adversarial robustness with an ensemble of diverse
+    parameter-free attacks", ICML 2020.
+    """
+
+    name: ClassVar[str] = "apgd"
+    requires = frozenset({"predict", "loss_gradient"})
+    _parameter_constraints: ClassVar[dict] = {
+        "norm": [Options((np.inf, 2, "inf"))],
+        "eps": [Real(0, None, "left")],
+        "max_iter": [Integer(1, None)],
+        "loss_type": [Options(("ce", "dlr"))],
+        "nb_random_init": [Integer(1, None)],
+        "rho": [Real(0, 1, "both")],
+    }
+
+    def __init__(self, classifier, norm=np.inf, eps: float = 0.3, max_iter: int = 100, loss_type: str = "ce",
+                 nb_random_init: int = 5, rho: float = 0.75, targeted: bool = False, target=None,
+                 batch_size: int = 128, random_state=None, verbose: bool = True) -> None:
+        super().__init__(classifier)
+        self._init_params(locals())
+
+    def _check_params(self, params) -> None:
+        if params["loss_type"] == "dlr":
+            if "class_gradient" not in getattr(self.classifier, "provides", ()):
+                from feint.errors import CapabilityError
+
+                raise CapabilityError(type(self).__name__ + "(loss_type='dlr')",
+                                      frozenset({"predict", "class_gradient"}),
+                                      frozenset(self.classifier.provides), type(self.classifier).__name__)
+            targeted = bool(params.get("targeted")) or params.get("target") is not None
+            need = 4 if targeted else 3
+            k = self.classifier.nb_classes
+            if k is not None and k < need:
+                raise InvalidParameterError(
+                    f"The 'loss_type' parameter of {type(self).__name__} cannot be 'dlr' for a classifier with "
+                    f"{k} classes: the {'targeted ' if targeted else ''}DLR loss needs at least {need}. "
+                    "Use loss_type='ce'.")
+
+    # -- objective --------------------------------------------------------------------------
+    def _loss(self, z, y, y_true):
+        if self.loss_type == "ce":
+            return ce_loss(z, y, self.is_targeted)
+        return dlr_gradient_terms(z, y_true, y)[0] if self.is_targeted else dlr_gradient_terms(z, y)[0]
+
+    def _gradient(self, x, z, y, y_true):
+        """Gradient of the objective at ``x`` (``z``: its logits)."""
+        if self.loss_type == "ce":
+            g = self.classifier.loss_gradient(x, y, batch_size=max(len(x), 1))
+            return -g if self.is_targeted else g
+        _, classes, coef = dlr_gradient_terms(z, y_true, y) if self.is_targeted else dlr_gradient_terms(z, y)
+        jac = self.classifier.class_gradient(x, label=classes, logits=True, batch_size=max(len(x), 1))
+        return np.einsum("nm,nm...->n...", coef.astype(x.dtype), jac)
+
+    # -- algorithm ----------------------------------------------------------------------------
+    def _project(self, x_new, x0):
+        return self._clip(x0 + project(x_new - x0, self.eps, self.norm))
+
+    def _generate_batch(self, x, y, rng):
+        if self.eps == 0 or len(x) == 0:
+            return x
+        z = self._predict(x, logits=True)
+        y_true = z.argmax(axis=1)
+        done = self._is_adversarial(z, y)
+        out = x.copy()
+        best = np.full(len(x), -np.inf)
+        for _ in range(int(self.nb_random_init)):
+            idx = np.flatnonzero(~done)
+            if idx.size == 0:
+                break
+            start = self._clip(x[idx] + random_ball(rng.subset(idx), x.shape[1:], self.eps, self.norm, x.dtype))
+            found, x_res, f_res = self._apgd(x[idx], start, y[idx], y_true[idx])
+            done[idx[found]] = True
+            better = found | (f_res > best[idx])
+            out[idx[better]] = x_res[better]
+            best[idx[better]] = np.where(found[better], np.inf, f_res[better])
+        return out
+
+    def _apgd(self, x0, start, y, y_true):
+        """One run of Algorithm 1; returns (fooled, x_out, best loss) per sample."""
+        n = len(x0)
+        shape = (-1,) + (1,) * (x0.ndim - 1)
+        p = parse_norm(self.norm)
+        ckpts = checkpoints(int(self.max_iter))
+        eta = np.full(n, 2.0 * float(self.eps), dtype=x0.dtype)
+
+        x_cur, x_prev = start.copy(), start.copy()
+        z = self._predict(x_cur, logits=True)
+        f = self._loss(z, y, y_true)
+        found = self._is_adversarial(z, y)
+        x_out = x_cur.copy()
+        act = np.flatnonzero(~found)
+        grad = np.zeros_like(x0)
+        if act.size:
+            grad[act] = self._gradient(x_cur[act], z[act], y[act], y_true[act])
+        f_max, x_max, g_max = f.copy(), x_cur.copy(), grad.copy()
+        increases = np.zeros(n, dtype=np.int64)
+        reduced_last = np.zeros(n, dtype=bool)
+        f_max_ckpt = f_max.copy()
+        last_ckpt = 0
+
+        for k in range(int(self.max_iter)):
+            if act.size == 0:
+                break
+            a = act
+            alpha = np.float32(1.0 if k == 0 else MOMENTUM)
+            xa = x_cur[a]
+            step = eta[a].reshape(shape) * normalize(grad[a], p)
+            zk = self._project(xa + step, x0[a])
+            x_new = self._project(xa + alpha * (zk - xa) + (1 - alpha) * (xa - x_prev[a]), x0[a])
+            x_prev[a], x_cur[a] = xa, x_new
+
+            z_new = self._predict(x_new, logits=True)
+            f_new = self._loss(z_new, y[a], y_true[a])
+            increases[a] += f_new > f[a]
+            f[a] = f_new
+            succ = self._is_adversarial(z_new, y[a])
+            found[a[succ]] = True
+            x_out[a[succ]] = x_new[succ]
+            improved = np.zeros(n, dtype=bool)
+            improved[a] = (f_new > f_max[a]) & ~succ
+            f_max[improved] = f[improved]
+            x_max[improved] = x_cur[improved]
+            keep = ~succ
+            act = a[keep]
+            if k + 1 == self.max_iter or act.size == 0:
+                break
+            grad[act] = self._gradient(x_cur[act], z_new[keep], y[act], y_true[act])
+            g_max[improved] = grad[improved]
+
+            if k + 1 in ckpts:
+                window = (k + 1) - last_ckpt
+                cond1 = increases[act] < self.rho * window
+                cond2 = ~reduced_last[act] & (f_max[act] <= f_max_ckpt[act])
+                halve = cond1 | cond2
+                h = act[halve]
+                eta[h] /= 2
+                x_cur[h] = x_max[h]
+                grad[h] = g_max[h]
+                f[h] = f_max[h]
+                reduced_last[:] = False
+                reduced_last[h] = True
+                increases[:] = 0
+                f_max_ckpt = f_max.copy()
+                last_ckpt = k + 1
+
+        fail = ~found
+        x_out[fail] = x_max[fail]
+        return found, x_out, np.where(found, np.inf, f_max)

@@ -1,0 +1,6 @@
+"""feint plugin: Carlini & Wagner's Linf attack (iterative tau reduction)."""
+
+from feint_attack_carlini_linf.attack import CarliniLInfMethod
+
+__version__ = "0.1.0"
+__all__ = ["CarliniLInfMethod"]

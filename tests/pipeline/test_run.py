@@ -72,8 +72,10 @@ def test_three_reports_with_the_required_fields(first_run):
     assert data["config"]["data"]["x_key"] == "x" and data["seed"] == 3
     fgsm = data["components"]["attacks"][0]
     assert fgsm["params"]["eps"] == 0.3 and fgsm["params"]["norm"] == "inf" and fgsm["budget"] == [0.3, "inf"]
+    assert fgsm["params"]["random_state"] == 3 and fgsm["params"]["batch_size"] == 128   # what the grid ran
     clever = data["components"]["metrics"][1]["params"]
     assert clever["n_batch"] == 10 and clever["pool_factor"] == 10 and clever["c_init"] == 1.0
+    assert clever["random_state"] == 3
     assert data["timings"]["total"] > 0 and data["timings"]["grid"] > 0
     assert "feint 0.1.0 (" in data["citation"] and "feint-attack-fgsm 0.1.0" in data["citation"]
     assert "with its default parameters, an Linf budget of 0.3" in data["citation"]

@@ -93,6 +93,18 @@ def prefer(kind: str, name: str, dist: str) -> None:
     _reg().prefer(kind, name, dist)
 
 
+def evaluate(config: Any = None, **kwargs: Any) -> dict[str, Any]:
+    """Run an evaluation pipeline (``feint evaluate``) and return its report dict.
+
+    ``config`` is a dict, a TOML file path or TOML text; ``None`` runs the built-in default.
+    Keyword arguments: ``out``, ``quiet``, ``resume``, ``samples`` (see :mod:`feint.pipeline`).
+    Raises :class:`feint.pipeline.ConfigError` listing every problem before any work starts.
+    """
+    from feint.pipeline import evaluate as _evaluate
+
+    return _evaluate(config, **kwargs)
+
+
 def classifier(model: Any, **kwargs: Any):
     """Wrap a raw model (``torch.nn.Module``, Keras model...) in the matching classifier adapter.
 

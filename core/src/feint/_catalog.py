@@ -40,4 +40,8 @@ CATALOG: dict[tuple[str, str], str] = {
     ("metric", "clever_t"): "feint-metric-clever",
     ("metric", "empirical_robustness"): "feint-metric-empirical-robustness",
     ("metric", "loss_sensitivity"): "feint-metric-loss-sensitivity",
+    ("metric", "success_rate"): "feint-metric-basic",
+    ("metric", "robust_accuracy"): "feint-metric-basic",
+    ("metric", "perturbation_norm"): "feint-metric-basic",
+    ("metric", "rho2"): "feint-metric-basic",
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 _BUILTINS = {
     "attack": {"Attack": ("feint.contracts.attack", "Attack"),
                "AttackResult": ("feint.contracts.attack", "AttackResult")},

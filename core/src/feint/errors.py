@@ -61,6 +61,8 @@ class UnknownComponentError(FeintError, KeyError):
         msg = f"no {kind} named {name!r} is registered"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
+        else:
+            msg += "."
         if install_hint:
             msg += f" It is provided by {install_hint} (pip install {install_hint})."
         else:

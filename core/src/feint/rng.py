@@ -26,11 +26,23 @@ class SampleRandom:
     def __init__(self, seed: int, indices) -> None:
         self.seed = int(seed)
         self.indices = np.asarray(indices, dtype=np.int64)
-        self._gens = [np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(int(i),))))
-                      for i in self.indices]
+        # streams are created on first use (a deterministic attack never pays for them), keyed by
+        # global index and shared with every subset
+        self._store: dict[int, np.random.Generator] = {}
+
+    @property
+    def _gens(self) -> list[np.random.Generator]:
+        store, seed = self._store, self.seed
+        gens = []
+        for i in self.indices.tolist():
+            g = store.get(i)
+            if g is None:
+                g = store[i] = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(i,))))
+            gens.append(g)
+        return gens
 
     def __len__(self) -> int:
-        return len(self._gens)
+        return len(self.indices)
 
     def subset(self, mask) -> SampleRandom:
         """The streams of the selected samples (shared, not copied)."""
@@ -38,7 +50,7 @@ class SampleRandom:
         out.seed = self.seed
         sel = np.flatnonzero(np.asarray(mask)) if np.asarray(mask).dtype == bool else np.asarray(mask)
         out.indices = self.indices[sel]
-        out._gens = [self._gens[i] for i in sel]
+        out._store = self._store
         return out
 
     def _stack(self, fn, shape, dtype) -> np.ndarray:

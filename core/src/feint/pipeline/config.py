@@ -17,6 +17,7 @@ example)::
     metrics        [spec, ...]    metric specs, computed per defence (default [])
     metric_samples int >= 1       inputs per metric (default: all correctly classified ones)
     formats        [...]          "json" | "md" | "html" (all three)
+    sanity         bool           run the gradient-masking sanity checks after the grid (true)
     [model]        builtin = "digits_cnn" | loader = "module:function" | path = "model.pt|.keras";
                    framework, input_shape, nb_classes, loader_args = {...}, classifier_args = {...}
     [data]         source = "digits" | "file.npz"; split = "test" | "train"; x_key, y_key
@@ -175,6 +176,7 @@ TOP = {
     "metrics": Field(_list_of(_str), []),
     "metric_samples": Field(_opt(_int(1)), None),
     "formats": Field(_list_of(None, allow_empty=False, choices=FORMATS), list(FORMATS)),
+    "sanity": Field(lambda v: None if isinstance(v, bool) else f"must be true or false, got {v!r}", True),
 }
 SECTIONS = {"model": MODEL, "data": DATA, "robust_accuracy": ROBUST}
 

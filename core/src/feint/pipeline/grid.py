@@ -103,6 +103,7 @@ def _run_attack(plan: Plan, cell: Cell, clean: dict, verbose: bool) -> dict:
             "success_rate": float(success.mean()), "robust_accuracy": float(np.sum(adv == y) / n_all),
             "l2": _stats(l2), "linf": _stats(linf), "mean_l0": float(norms["l0"][success].mean()) if success.any() else None,
             "distances": {"l2": [float(v) for v in l2], "linf": [float(v) for v in linf]},
+            "success_index": [int(i) for i in idx[success]],
             "passes": passes, "attack_seconds": seconds}
 
 

@@ -32,16 +32,20 @@ def _progress(quiet: bool):
             os.environ["FEINT_PROGRESS"] = old
 
 
-def _sanity(report: dict, plan) -> dict:
-    """The report's "sanity" section: ``{"status": "not_run" | "passed" | "warned", "checks": [...]}``.
+def _sanity(report: dict, plan, results: dict, quiet: bool) -> dict:
+    """The report's "sanity" section: ``{"status": "passed" | "warned" | "not_run", "checks": [...]}``.
 
     Each check is ``{"name", "status": "passed" | "warned" | "skipped", "message", "advice",
-    "numbers": {...}}`` (see ``report/schema.json``); the Markdown and HTML writers render them,
-    warnings first.  This is the seam where the gradient-masking checks (``feint.check_evaluation``,
-    the honest-evaluation issue) plug in, with the grid's cells and ``plan.classifier``, ``plan.x``,
-    ``plan.y`` at hand; until they do, the section says the checks were not run.
+    "numbers": {...}}`` (see ``report/schema.json``), computed by :mod:`feint.pipeline.sanity`.
     """
-    return {"status": "not_run", "checks": [], "note": "no sanity checks were run by this version of the pipeline"}
+    if not plan.config.get("sanity", True):
+        return {"status": "not_run", "checks": [], "note": "disabled in the config (sanity = false)"}
+    from feint.pipeline.sanity import run_sanity
+
+    with _progress(quiet):
+        checks = run_sanity(plan, results, verbose=not quiet)
+    status = "warned" if any(c["status"] == "warned" for c in checks) else "passed"
+    return {"status": status, "checks": checks}
 
 
 def evaluate(config=None, *, out=None, quiet: bool = False, resume: bool = False, samples: int | None = None) -> dict:
@@ -97,7 +101,7 @@ def evaluate(config=None, *, out=None, quiet: bool = False, resume: bool = False
     timings = {"setup": t_setup - t_start, "grid": t_grid - t_setup,
                "cells": sum(r.get("seconds") or 0.0 for r in results.values())}
     report = build_report(plan, results, counts, {**timings, "total": time.perf_counter() - t_start}, source)
-    report["sanity"] = _sanity(report, plan)
+    report["sanity"] = _sanity(report, plan, results, quiet)
     report["timings"]["total"] = time.perf_counter() - t_start
     report["outputs"] = write_reports(report, outdir)
     return report

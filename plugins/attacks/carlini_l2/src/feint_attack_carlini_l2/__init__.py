@@ -1,0 +1,6 @@
+"""feint plugin: the Carlini & Wagner L2 attack."""
+
+from feint_attack_carlini_l2.attack import CarliniL2Method
+
+__version__ = "0.1.0"
+__all__ = ["CarliniL2Method"]

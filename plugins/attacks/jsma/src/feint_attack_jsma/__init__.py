@@ -1,0 +1,6 @@
+"""feint plugin: the Jacobian-based Saliency Map Attack (JSMA)."""
+
+from feint_attack_jsma.attack import SaliencyMapMethod
+
+__version__ = "0.1.0"
+__all__ = ["SaliencyMapMethod"]

@@ -1,0 +1,6 @@
+"""feint plugin: the Virtual Adversarial Method."""
+
+from feint_attack_vat.attack import VirtualAdversarialMethod
+
+__version__ = "0.1.0"
+__all__ = ["VirtualAdversarialMethod"]

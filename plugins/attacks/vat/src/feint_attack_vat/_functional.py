@@ -1,0 +1,85 @@
+"""The pieces of the Virtual Adversarial Method as plain functions (paper 000 §5.9, Algorithm 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_probabilities", "feasible", "kl_divergence", "kl_gradient_fd", "unit"]
+
+#: elements of the (samples, N, *input) finite-difference stacks built at once (bounds memory only)
+FD_STACK_ELEMENTS = 1 << 22
+
+
+def as_probabilities(out: np.ndarray) -> np.ndarray:
+    """Rows of ``out`` as probability distributions: kept if they already are, else a softmax of them.
+
+    Accepts classifiers whose outputs are probabilities and those whose outputs are logits (the
+    softmax is taken in float64 and returned as float64).
+    """
+    out = np.asarray(out, dtype=np.float64)
+    if out.size and np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+        return out / out.sum(axis=1, keepdims=True)
+    z = out - out.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Per-row ``KL(p || q) = sum_k p_k log(p_k / q_k)`` in float64 (``0 log 0 = 0``)."""
+    p = np.asarray(p, dtype=np.float64)
+    q = np.maximum(np.asarray(q, dtype=np.float64), np.finfo(np.float64).tiny)
+    safe_p = np.where(p > 0, p, 1.0)
+    return np.where(p > 0, p * (np.log(safe_p) - np.log(q)), 0.0).sum(axis=-1)
+
+
+def unit(d: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
+    """``d / ||d||_2`` per sample; rows of norm 0 take ``fallback``'s row (or stay 0)."""
+    flat = d.reshape(d.shape[0], -1).astype(np.float64)
+    norm = np.linalg.norm(flat, axis=1)
+    out = flat / np.where(norm > 0, norm, 1.0)[:, None]
+    if fallback is not None:
+        out = np.where((norm > 0)[:, None], out, fallback.reshape(d.shape[0], -1))
+    return out.reshape(d.shape).astype(d.dtype)
+
+
+def feasible(g: np.ndarray, x: np.ndarray, clip_values) -> np.ndarray:
+    """Zero the components of ``g`` that point out of ``clip_values`` where ``x`` is on the bound."""
+    if clip_values is None:
+        return g
+    lo, hi = clip_values
+    out = (x <= lo) & (g < 0) | (x >= hi) & (g > 0)
+    return np.where(out, 0, g).astype(g.dtype)
+
+
+def kl_gradient_fd(predict_probs, x: np.ndarray, p: np.ndarray, width: float, clip_values) -> np.ndarray:
+    """Lines 5-10 of Algorithm 7: finite differences of ``KL(p || F(.))`` at ``x``, one component at a time.
+
+    ``predict_probs(batch)`` returns probability rows; every component costs one forward pass of
+    one sample, and the shifted copies of several samples go through the model together.  The
+    classifier only accepts inputs inside ``clip_values``, so a component closer than ``width``
+    to the upper bound takes a backward difference instead of the box's forward one, and each
+    difference is divided by the step actually taken (``width`` up to float rounding).
+    """
+    n = x.shape[0]
+    size = int(np.prod(x.shape[1:]))
+    flat = x.reshape(n, -1)
+    base = kl_divergence(p, predict_probs(x))                                # kappa_1
+    grad = np.zeros((n, size), dtype=np.float64)
+    chunk = max(1, FD_STACK_ELEMENTS // max(size * size, 1))
+    h = x.dtype.type(width)
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        xs = flat[s:e]
+        moved = xs + h
+        if clip_values is not None:
+            moved = np.where(moved > clip_values[1], xs - h, moved)
+            moved = np.clip(moved, clip_values[0], clip_values[1])
+        step = moved.astype(np.float64) - xs                                 # signed, as represented
+        shifted = np.repeat(xs[:, None, :], size, axis=1)                    # x + step_i * e_i for every i
+        diag = np.arange(size)
+        shifted[:, diag, diag] = moved
+        q = predict_probs(shifted.reshape(((e - s) * size, *x.shape[1:])))
+        kappa2 = kl_divergence(np.repeat(p[s:e], size, axis=0), q).reshape(e - s, size)
+        safe = np.where(step != 0, step, 1.0)
+        grad[s:e] = np.where(step != 0, (kappa2 - base[s:e, None]) / safe, 0.0)   # line 9
+    return grad.reshape(x.shape)

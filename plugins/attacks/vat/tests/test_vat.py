@@ -1,0 +1,104 @@
+"""VAT: the gradient and finite-difference forms agree, logits or probabilities, norms, strength."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from feint.contracts.classifier import softmax
+from feint.errors import CapabilityError
+from feint.testing import MLPClassifier, trained_reference
+from feint_attack_vat import VirtualAdversarialMethod
+from feint_attack_vat._functional import as_probabilities, kl_divergence, kl_gradient_fd
+
+
+@pytest.fixture(scope="module")
+def model64():
+    return trained_reference("mlp", dtype="float64")
+
+
+def _predict_only(clf):
+    reduced = copy.copy(clf)
+    reduced.provides = frozenset({"predict"})
+    return reduced
+
+
+def test_kl_gradient_is_the_soft_label_loss_gradient(model64):
+    clf, x, _ = model64
+    x = x[:10]
+    p = clf.predict(x)
+    x_eval = np.clip(x + 0.3 * np.random.default_rng(0).normal(size=x.shape), 0, 1)
+    # grad KL(p || F(.)) = grad of the cross-entropy with soft labels p (they differ by a constant)
+    fd = kl_gradient_fd(clf.predict, x_eval, p, 1e-6, clf.clip_values)
+    np.testing.assert_allclose(clf.loss_gradient(x_eval, p), fd, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("max_iter", [1, 3])
+def test_gradient_and_finite_difference_forms_agree(model64, max_iter):
+    clf, x, _ = model64
+    params = {"eps": 0.3, "max_iter": max_iter, "finite_diff": 1e-6, "random_state": 3}
+    grad = VirtualAdversarialMethod(clf, method="gradient", **params).generate(x[:30])
+    fd = VirtualAdversarialMethod(clf, method="finite_diff", **params).generate(x[:30])
+    np.testing.assert_allclose(grad, fd, atol=1e-5)             # FD truncation error ~ finite_diff
+    assert not np.allclose(grad, VirtualAdversarialMethod(clf, max_iter=0, eps=0.3, random_state=3).generate(x[:30]))
+
+
+def test_finite_differences_are_used_without_gradients(model64):
+    clf, x, _ = model64
+    blind = _predict_only(clf)
+    auto = VirtualAdversarialMethod(blind, eps=0.3, finite_diff=1e-6, random_state=1)
+    assert not auto.uses_gradients
+    clf.reset_counts()
+    adv = auto.generate(x[:5])
+    assert clf.counts.backward == 0
+    assert clf.counts.forward_samples == 5 + 5 * (1 + 8)        # p, then kappa_1 and one pass per component
+    ref = VirtualAdversarialMethod(clf, eps=0.3, method="gradient", random_state=1).generate(x[:5])
+    np.testing.assert_allclose(adv, ref, atol=1e-5)
+    with pytest.raises(CapabilityError, match="loss_gradient"):
+        VirtualAdversarialMethod(blind, method="gradient")
+
+
+class _LogitOutputs(MLPClassifier):
+    """A classifier whose outputs are logits even when probabilities are asked for."""
+
+    def _predict(self, x, logits):
+        return super()._predict(x, logits=True)
+
+
+def test_accepts_classifiers_returning_logits(model64):
+    clf, x, y = model64
+    raw = _LogitOutputs((8,), 3, dtype="float64")
+    for name in ("W1", "b1", "W2", "b2"):
+        setattr(raw, name, getattr(clf, name))
+    assert np.any(raw.predict(x[:5]) < 0)                         # really logits
+    np.testing.assert_allclose(as_probabilities(raw.predict(x[:5])), clf.predict(x[:5]), atol=1e-12)
+    params = {"eps": 0.3, "finite_diff": 1e-5, "method": "finite_diff", "random_state": 0}
+    np.testing.assert_allclose(VirtualAdversarialMethod(_predict_only(raw), **params).generate(x[:10]),
+                               VirtualAdversarialMethod(clf, **params).generate(x[:10]), atol=1e-6)
+
+
+def test_kl_divergence_values():
+    p = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
+    q = np.array([[0.25, 0.75, 0.0], [0.5, 0.25, 0.25]])
+    np.testing.assert_allclose(kl_divergence(p, q), [0.5 * np.log(2) + 0.5 * np.log(2 / 3), np.log(2)])
+    np.testing.assert_allclose(as_probabilities(np.log(q[1:])), q[1:])
+    np.testing.assert_allclose(as_probabilities(softmax(np.array([[1.0, 2.0]]))), softmax(np.array([[1.0, 2.0]])))
+
+
+def test_perturbations_have_l2_norm_eps_on_digits(digits_correct):
+    clf, x, _ = digits_correct
+    res = VirtualAdversarialMethod(clf, eps=0.1, random_state=0, verbose=False).run(x)
+    np.testing.assert_allclose(res.norms["l2"], 0.1, rtol=1e-4)
+    big = VirtualAdversarialMethod(clf, eps=1.0, random_state=0, verbose=False).run(x)
+    assert np.all(big.norms["l2"] <= 1.0 + 1e-5)                   # clipping may only shorten it
+    assert big.x_adv.min() >= 0.0 and big.x_adv.max() <= 1.0
+
+
+def test_direction_raises_the_kl_far_above_a_random_one_on_digits(digits_correct):
+    clf, x, _ = digits_correct
+    p = clf.predict(x)
+    kl = {}
+    for max_iter in (0, 1):
+        adv = VirtualAdversarialMethod(clf, eps=0.5, max_iter=max_iter, random_state=0, verbose=False).generate(x)
+        kl[max_iter] = kl_divergence(p, clf.predict(adv)).mean()
+    assert kl[1] > 20 * kl[0]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from feint import Trainer
 from feint._params import Boolean, Instance, Integer, NoneOk, Options, Real
-from feint.errors import InvalidParameterError
-from feint.labels import to_indices
 from feint.norms import clip, normalize, project, random_ball
 
 __all__ = ["FastAdversarialTrainer"]
@@ -136,33 +133,12 @@ class FastAdversarialTrainer(Trainer):
         ``scheduler``: optional object whose ``step()`` is called after every optimiser step (a
         cyclic learning rate, see the class docstring).
         """
-        if kwargs:
-            raise InvalidParameterError(
-                f"FastAdversarialTrainer.fit got unexpected arguments {sorted(kwargs)}; training settings are "
-                "parameters of the trainer (nb_epochs, batch_size, ...).")
-        if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-            raise InvalidParameterError(
-                f"The 'scheduler' argument of fit must have a step() method. Got {scheduler!r} instead.")
-        self._validate()
         clf = self.classifier
-        x = clf.check_x(x)
-        y = to_indices(y, x.shape[0], clf.nb_classes)
-        gen = np.random.default_rng(self.random_state)
-        n, bs = x.shape[0], int(self.batch_size)
-        self.history_ = []
-        from feint.hooks import task
 
-        with task("trainer", self.spec(), total=int(self.nb_epochs), unit="epoch", verbose=self.verbose,
-                  steps_per_epoch=math.ceil(n / bs)) as t:
-            for _ in range(int(self.nb_epochs)):
-                order = gen.permutation(n)
-                losses = []
-                for start in range(0, n, bs):
-                    idx = order[start:start + bs]
-                    x_adv = fgsm_rs(clf, x[idx], y[idx], float(self.eps), self.step_size, self.norm, gen)
-                    losses.append(clf.train_on_batch(x_adv, y[idx]))
-                    if scheduler is not None:
-                        scheduler.step()
-                self.history_.append(float(np.mean(losses)))
-                t.advance()
-        return self
+        def make_step(gen, x):
+            def step(xb, yb, done):
+                x_adv = fgsm_rs(clf, xb, yb, float(self.eps), self.step_size, self.norm, gen)
+                done(clf.train_on_batch(x_adv, yb))
+            return step
+
+        return self._fit_on_the_fly(x, y, scheduler, kwargs, make_step)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from feint import Trainer
 from feint._params import Boolean, Instance, Integer, NoneOk, Options, Real
-from feint.errors import InvalidParameterError
-from feint.labels import to_indices
 from feint.norms import clip, normalize, project
 
 __all__ = ["FreeAdversarialTrainer"]
@@ -98,39 +95,19 @@ class FreeAdversarialTrainer(Trainer):
 
         ``scheduler``: optional object whose ``step()`` is called after every optimiser step.
         """
-        if kwargs:
-            raise InvalidParameterError(
-                f"FreeAdversarialTrainer.fit got unexpected arguments {sorted(kwargs)}; training settings are "
-                "parameters of the trainer (nb_epochs, batch_size, ...).")
-        if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-            raise InvalidParameterError(
-                f"The 'scheduler' argument of fit must have a step() method. Got {scheduler!r} instead.")
-        self._validate()
         clf = self.classifier
-        x = clf.check_x(x)
-        y = to_indices(y, x.shape[0], clf.nb_classes)
-        gen = np.random.default_rng(self.random_state)
-        n, bs = x.shape[0], int(self.batch_size)
-        eps = np.asarray(self.eps, dtype=x.dtype)
-        delta = np.zeros((min(bs, n), *x.shape[1:]), dtype=x.dtype)   # carried across minibatches
-        self.history_ = []
-        from feint.hooks import task
 
-        with task("trainer", self.spec(), total=int(self.nb_epochs), unit="epoch", verbose=self.verbose,
-                  steps_per_epoch=math.ceil(n / bs) * int(self.replays)) as t:
-            for _ in range(int(self.nb_epochs)):
-                order = gen.permutation(n)
-                losses = []
-                for start in range(0, n, bs):
-                    idx = order[start:start + bs]
-                    xb, yb, b = x[idx], y[idx], len(idx)
-                    for _ in range(int(self.replays)):
-                        x_adv = clip(xb + delta[:b], clf.clip_values)
-                        loss, g_adv = clf.train_on_batch(x_adv, yb, return_input_gradient=True)
-                        delta[:b] = project(delta[:b] + eps * normalize(g_adv, self.norm), eps, self.norm)
-                        losses.append(loss)
-                        if scheduler is not None:
-                            scheduler.step()
-                self.history_.append(float(np.mean(losses)))
-                t.advance()
-        return self
+        def make_step(gen, x):
+            eps = np.asarray(self.eps, dtype=x.dtype)
+            delta = np.zeros((min(int(self.batch_size), len(x)), *x.shape[1:]), dtype=x.dtype)  # kept across batches
+
+            def step(xb, yb, done):
+                b = len(xb)
+                for _ in range(int(self.replays)):
+                    x_adv = clip(xb + delta[:b], clf.clip_values)
+                    loss, g_adv = clf.train_on_batch(x_adv, yb, return_input_gradient=True)
+                    delta[:b] = project(delta[:b] + eps * normalize(g_adv, self.norm), eps, self.norm)
+                    done(loss)
+            return step
+
+        return self._fit_on_the_fly(x, y, scheduler, kwargs, make_step, steps_per_batch=int(self.replays))

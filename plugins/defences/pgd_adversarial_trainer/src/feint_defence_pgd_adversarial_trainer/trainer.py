@@ -10,7 +10,6 @@ import numpy as np
 from feint import Trainer
 from feint._params import Boolean, Instance, Integer, NoneOk, Options, Real, SpecOf
 from feint.errors import InvalidParameterError
-from feint.labels import to_indices
 from feint.norms import parse_norm
 
 __all__ = ["PGDAdversarialTrainer"]
@@ -163,42 +162,18 @@ class PGDAdversarialTrainer(Trainer):
             Called after every optimiser step, e.g. a ``torch.optim.lr_scheduler`` built on the
             classifier's optimiser (the number of steps is ``nb_epochs * ceil(n / batch_size)``).
         """
-        if kwargs:
-            raise InvalidParameterError(
-                f"PGDAdversarialTrainer.fit got unexpected arguments {sorted(kwargs)}; training settings are "
-                "parameters of the trainer (nb_epochs, batch_size, ...).")
-        _check_scheduler(scheduler)
-        self._validate()
         clf = self.classifier
-        x = clf.check_x(x)
-        y = to_indices(y, x.shape[0], clf.nb_classes)
-        rng = np.random.default_rng(self.random_state)
-        attack = self._make_attack(rng)
-        n, bs = x.shape[0], int(self.batch_size)
-        self.history_ = []
-        from feint.hooks import task
 
-        with task("trainer", self.spec(), total=int(self.nb_epochs), unit="epoch", verbose=self.verbose,
-                  steps_per_epoch=math.ceil(n / bs)) as t:
-            for _ in range(int(self.nb_epochs)):
-                order = rng.permutation(n)
-                losses = []
-                for start in range(0, n, bs):
-                    idx = order[start:start + bs]
-                    xb, yb = x[idx], y[idx]
-                    k = math.ceil(self.ratio * len(idx))
-                    sel = np.arange(len(idx)) if k >= len(idx) else np.sort(rng.choice(len(idx), k, replace=False))
-                    xb[sel] = attack.generate(xb[sel], yb[sel])
-                    losses.append(clf.train_on_batch(xb, yb))
-                    if scheduler is not None:
-                        scheduler.step()
-                self.history_.append(float(np.mean(losses)))
-                t.advance()
-        return self
+        def make_step(rng, x):
+            attack = self._make_attack(rng)
 
+            def step(xb, yb, done):
+                k = math.ceil(self.ratio * len(xb))
+                sel = np.arange(len(xb)) if k >= len(xb) else np.sort(rng.choice(len(xb), k, replace=False))
+                xb = xb.copy()
+                xb[sel] = attack.generate(xb[sel], yb[sel])
+                done(clf.train_on_batch(xb, yb))
+            return step
 
-def _check_scheduler(scheduler) -> None:
-    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-        raise InvalidParameterError(
-            f"The 'scheduler' argument of fit must have a step() method (e.g. a torch.optim.lr_scheduler). "
-            f"Got {scheduler!r} instead.")
+        return self._fit_on_the_fly(x, y, scheduler, kwargs, make_step)
+

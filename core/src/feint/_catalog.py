@@ -36,6 +36,7 @@ CATALOG: dict[tuple[str, str], str] = {
     ("framework", "torch"): "feint-framework-torch",
     ("framework", "keras"): "feint-framework-keras",
     ("framework", "tensorflow"): "feint-framework-tensorflow",
+    ("framework", "tf_v1"): "feint-framework-tensorflow",
     ("metric", "clever_u"): "feint-metric-clever",
     ("metric", "clever_t"): "feint-metric-clever",
     ("metric", "empirical_robustness"): "feint-metric-empirical-robustness",

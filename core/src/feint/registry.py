@@ -113,10 +113,29 @@ class _Alias:
     dist: str | None
 
 
-def _requirement_problems(dist, core_version: str) -> tuple[str, str]:
-    """Return (status, reason) from a distribution's Requires-Dist, importing nothing."""
+#: distributions that ship the same import package: a requirement on one is met by any of them
+#: (a plugin pinned to tensorflow-cpu works where the GPU wheel "tensorflow" is installed)
+EQUIVALENT_DISTRIBUTIONS = [
+    {"tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos"},
+    {"jax", "jax-cuda12-plugin"},
+]
+
+
+def _installed_version(name: str):
     from importlib.metadata import PackageNotFoundError, version
 
+    key = name.lower().replace("_", "-")
+    group = next((g for g in EQUIVALENT_DISTRIBUTIONS if key in g), {key})
+    for candidate in [key, *sorted(group - {key})]:
+        try:
+            return version(candidate)
+        except PackageNotFoundError:
+            continue
+    return None
+
+
+def _requirement_problems(dist, core_version: str) -> tuple[str, str]:
+    """Return (status, reason) from a distribution's Requires-Dist, importing nothing."""
     try:
         from packaging.requirements import Requirement
     except ImportError:  # pragma: no cover - packaging is a core dependency
@@ -137,9 +156,8 @@ def _requirement_problems(dist, core_version: str) -> tuple[str, str]:
             if req.specifier and not req.specifier.contains(core_version, prereleases=True):
                 return "incompatible", f"requires {CORE_DIST}{req.specifier}; running {core_version}"
             continue
-        try:
-            installed = version(req.name)
-        except PackageNotFoundError:
+        installed = _installed_version(req.name)
+        if installed is None:
             missing.append(req.name)
             continue
         if req.specifier and not req.specifier.contains(installed, prereleases=True):

@@ -57,6 +57,9 @@ class PyTorchClassifier(Classifier):
     defences : str, list or Preprocessor, optional
     device : str or torch.device, optional
         ``"cuda"`` to run on the GPU when available; CPU by default.
+    dtype : {"float32", "float64"}, default "float32"
+        Precision of inputs, outputs and gradients; ``"float64"`` needs a model in double
+        precision (``model.double()``), e.g. for tight finite-difference checks.
 
     References
     ----------
@@ -68,7 +71,7 @@ class PyTorchClassifier(Classifier):
 
     def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
                  channel_index: int = 1, defences=None, device=None, *, output_shape=None,
-                 eot_samples: int = 1) -> None:
+                 eot_samples: int = 1, dtype: str = "float32") -> None:
         if not isinstance(model, torch.nn.Module):
             raise InvalidParameterError(
                 f"The 'model' parameter of PyTorchClassifier must be a torch.nn.Module. Got {type(model).__name__} instead.")
@@ -79,7 +82,7 @@ class PyTorchClassifier(Classifier):
                 "PyTorchClassifier needs input_shape (shape of one input) and nb_classes (or output_shape). "
                 f"Got input_shape={input_shape!r}, nb_classes={nb_classes!r}.")
         super().__init__(clip_values, channel_index, defences, input_shape=input_shape, nb_classes=int(nb_classes),
-                         eot_samples=eot_samples)
+                         eot_samples=eot_samples, dtype=dtype)
         self.model = model
         self.loss_fn = loss if loss is not None else torch.nn.CrossEntropyLoss()
         self.optimizer = optimizer
@@ -92,7 +95,7 @@ class PyTorchClassifier(Classifier):
 
     # -- helpers --------------------------------------------------------------------------------
     def _tensor(self, x: np.ndarray, grad: bool = False) -> torch.Tensor:
-        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(self.device)
+        t = torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype)).to(self.device)
         return t.requires_grad_(grad)
 
     @staticmethod
@@ -114,7 +117,7 @@ class PyTorchClassifier(Classifier):
 
     def _class_gradient(self, x, labels, logits):
         n, m = labels.shape
-        out = np.empty((n, m, *x.shape[1:]), dtype=np.float32)
+        out = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
         with _eval_mode(self.model):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), n)
@@ -130,7 +133,7 @@ class PyTorchClassifier(Classifier):
         with _eval_mode(self.model):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), len(x))
-            t = torch.from_numpy(targets).to(self.device)
+            t = torch.from_numpy(np.asarray(targets, dtype=self.np_dtype)).to(self.device)
             loss = -(t * torch.log_softmax(z, dim=1)).sum()
             (g,) = torch.autograd.grad(loss, xt)
         return self._numpy(g)
@@ -157,4 +160,4 @@ class PyTorchClassifier(Classifier):
         return super().spec()
 
     def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "device": str(self.device)}
+        return {**super().get_params(), "device": str(self.device), "dtype": self.dtype}

@@ -1,0 +1,188 @@
+"""Behaviour of PyTorchClassifier beyond the contract kit (see also test_torch_classifier.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import feint
+from feint.errors import FeintError, InvalidInputError, InvalidParameterError, UnknownComponentError
+from feint.testing import check_classifier
+from feint_framework_torch.classifier import PyTorchClassifier
+from feint_framework_torch.testing import DigitsCNN
+
+
+def _fixture_preprocessors():
+    from feint import Preprocessor
+
+    class TestSqueeze(Preprocessor):
+        """Round to 2**bit_depth - 1 levels (a feature-squeezing stand-in, straight-through)."""
+
+        name = "testsqueeze"
+        gradient_rule = "straight-through"
+
+        def __init__(self, bit_depth: int = 4) -> None:
+            self.bit_depth = bit_depth
+
+        def transform(self, x, y=None):
+            levels = 2 ** self.bit_depth - 1
+            return (np.round(x * levels) / levels).astype(x.dtype), y
+
+    class TestAffine(Preprocessor):
+        """x -> 0.5 + s (x - 0.5), with its exact gradient."""
+
+        name = "testaffine"
+        gradient_rule = "exact"
+        apply_fit = False
+        scale = 0.5
+
+        def transform(self, x, y=None):
+            return (0.5 + self.scale * (x - 0.5)).astype(x.dtype), y
+
+        def estimate_gradient(self, x, grad):
+            return self.scale * grad
+
+    return TestSqueeze, TestAffine
+
+
+@pytest.fixture
+def test_defences():
+    from feint.registry import default_registry
+
+    squeeze, affine = _fixture_preprocessors()
+    reg = default_registry()
+    reg.register("defence", "testsqueeze", squeeze, suffix_param="bit_depth", replace=True)
+    reg.register("defence", "testaffine", affine, replace=True)
+    yield squeeze, affine
+    reg.unregister("defence", "testsqueeze")
+    reg.unregister("defence", "testaffine")
+
+
+def test_defences_through_strings(digits, test_defences):
+    squeeze, affine = test_defences
+    clf, x, y = digits
+    x, y = x[:16], y[:16]
+    sq, aff = squeeze(bit_depth=2).transform(x)[0], affine().transform(x)[0]
+    d = PyTorchClassifier((0.0, 1.0), clf.model, input_shape=(1, 8, 8), nb_classes=10, defences="testsqueeze2")
+    np.testing.assert_allclose(d.predict(x), clf.predict(sq), atol=1e-6)
+    np.testing.assert_allclose(d.loss_gradient(x, y), clf.loss_gradient(sq, y), atol=1e-6)  # straight-through
+    np.testing.assert_allclose(d.class_gradient(x, label=y), clf.class_gradient(sq, label=y), atol=1e-6)
+    chain = clf.with_defences(["testaffine", "testsqueeze2"])  # a list is a chain, in order
+    both = squeeze(bit_depth=2).transform(aff)[0]
+    np.testing.assert_allclose(chain.predict(x), clf.predict(both), atol=1e-6)
+    np.testing.assert_allclose(chain.loss_gradient(x, y), affine.scale * clf.loss_gradient(both, y), atol=1e-6)
+    with pytest.raises(UnknownComponentError) as info:
+        clf.with_defences("testsqeeze2")
+    assert "testsqueeze" in info.value.suggestions
+
+
+def test_paper_defence_strings(digits):
+    """'featsqueeze5+smooth' through the real defence plugins: applied in order, gradients straight through."""
+    pytest.importorskip("feint_defence_featsqueeze")
+    pytest.importorskip("feint_defence_spatial_smoothing")
+    clf, x, y = digits
+    x, y = x[:16], y[:16]
+    d = PyTorchClassifier((0.0, 1.0), clf.model, input_shape=(1, 8, 8), nb_classes=10,
+                          defences="featsqueeze5+smooth")
+    assert d.preprocessors[1].channel_index == 1  # filled in from the classifier
+    xp = d.preprocessors[1].transform(d.preprocessors[0].transform(x)[0])[0]
+    assert not np.allclose(xp, x)
+    np.testing.assert_allclose(d.predict(x), clf.predict(xp), atol=1e-6)
+    np.testing.assert_allclose(d.loss_gradient(x, y), clf.loss_gradient(xp, y), atol=1e-6)
+
+
+def test_bad_inputs_name_the_shapes(digits):
+    clf, x, y = digits
+    x, y = x[:12], y[:12]
+    with pytest.raises(InvalidInputError, match=r"\(n, 1, 8, 8\).*\(12, 8, 8\)"):
+        clf.predict(x[:, 0])
+    with pytest.raises(InvalidInputError, match=r"\(12, 8, 8, 1\).*channel_index=1"):
+        clf.predict(x.transpose(0, 2, 3, 1))
+    nan = x.copy()
+    nan[0, 0, 0, 0] = np.nan
+    with pytest.raises(InvalidInputError, match="NaN"):
+        clf.loss_gradient(nan, y)
+    with pytest.raises(FeintError, match="12 labels.*Got 13"):
+        clf.loss_gradient(x, np.arange(13) % 10)
+    with pytest.raises(FeintError, match=r"\[0, 9\]"):
+        clf.class_gradient(x, label=np.full(12, 11))
+
+
+def test_train_and_eval_modes_are_restored():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.BatchNorm1d(32),
+                                torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(32, 10))
+    clf = PyTorchClassifier((0.0, 1.0), model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                            input_shape=(1, 8, 8), nb_classes=10)
+    x = np.random.default_rng(0).uniform(0, 1, (12, 1, 8, 8)).astype(np.float32)
+    y = np.arange(12) % 10
+    model.train()
+    stats = model[2].running_mean.clone()
+    p = clf.predict(x)
+    assert np.array_equal(p, clf.predict(x)), "dropout active at inference"
+    assert np.array_equal(clf.loss_gradient(x, y), clf.loss_gradient(x, y))
+    assert torch.equal(stats, model[2].running_mean), "inference updated batch-norm statistics"
+    assert all(m.training for m in model.modules()), "the user's train mode was not restored"
+    model.eval()
+    clf.train_on_batch(x, y)
+    assert not any(m.training for m in model.modules()), "the user's eval mode was not restored"
+    assert not torch.equal(stats, model[2].running_mean), "train_on_batch did not train"
+
+
+def test_adapt_model_and_keras_models_are_declined():
+    from feint_framework_torch.hooks import feint_adapt_model
+
+    model = DigitsCNN()
+    clf = feint.classifier(model, clip_values=(0.0, 1.0), input_shape=(1, 8, 8), output_shape=(10,))
+    assert isinstance(clf, PyTorchClassifier) and clf.nb_classes == 10
+    # A Keras 3 model on the torch backend is a torch module too; it belongs to the Keras plugin.
+    keras_like = type("Sequential", (torch.nn.Module,), {"__module__": "keras.src.models.sequential"})
+    assert feint_adapt_model(keras_like(), {"clip_values": (0, 1)}) is None
+
+
+def test_parameter_errors():
+    if not torch.cuda.is_available():
+        with pytest.raises(InvalidParameterError, match="CUDA"):
+            PyTorchClassifier((0.0, 1.0), DigitsCNN(), input_shape=(1, 8, 8), nb_classes=10, device="cuda")
+    wrong = PyTorchClassifier((0.0, 1.0), DigitsCNN(), input_shape=(1, 8, 8), nb_classes=7)
+    with pytest.raises(InvalidParameterError, match=r"\(n, 7\).*\(2, 10\)"):
+        wrong.predict(np.zeros((2, 1, 8, 8), np.float32))
+
+
+def test_soft_labels_train_with_the_default_loss():
+    from feint.datasets import load_digits
+
+    (x_tr, y_tr), _ = load_digits()
+    torch.manual_seed(0)
+    model = DigitsCNN()
+    clf = PyTorchClassifier((0.0, 1.0), model, optimizer=torch.optim.Adam(model.parameters(), lr=3e-3),
+                            input_shape=(1, 8, 8), nb_classes=10)
+    soft = np.full((64, 10), 0.02, np.float32)
+    soft[np.arange(64), y_tr[:64]] = 0.82
+    losses = [clf.train_on_batch(x_tr[:64], soft) for _ in range(10)]
+    assert losses[-1] < losses[0]
+
+
+def test_contract_with_training_on_a_smooth_model():
+    """A smooth model (tanh, average pooling) passes the whole kit, training included, at its defaults."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Tanh(), torch.nn.AvgPool2d(2), torch.nn.Flatten(),
+                                torch.nn.Linear(36, 10))
+    clf = PyTorchClassifier((0.0, 1.0), model, torch.nn.CrossEntropyLoss(),
+                            torch.optim.SGD(model.parameters(), lr=0.5), (1, 8, 8), 10)
+    check_classifier(clf, training=True)
+
+
+def test_float64_dtype(digits):
+    """dtype='float64' runs a double-precision copy end to end; finite differences agree to 1e-4."""
+    import copy
+
+    clf, x, y = digits
+    clf64 = PyTorchClassifier((0.0, 1.0), copy.deepcopy(clf.model).double(), input_shape=(1, 8, 8), nb_classes=10,
+                              dtype="float64")
+    # jitter the flat background: max-pool ties are kinks where finite differences disagree with any gradient
+    xj = np.clip(x[:8] + np.random.default_rng(0).uniform(0.0, 0.05, x[:8].shape), 0, 1)
+    check_classifier(clf64, xj, y[:8])
+    assert clf64.loss_gradient(xj, y[:8]).dtype == np.float64
+    np.testing.assert_allclose(clf64.predict(xj), clf.predict(xj), atol=1e-5)

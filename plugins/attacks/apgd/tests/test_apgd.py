@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from feint_attack_apgd import AutoProjectedGradientDescent
-from feint_attack_apgd._functional import ce_loss, checkpoints, dlr_gradient_terms, dlr_loss
 
 import feint
 from feint.errors import CapabilityError, InvalidParameterError
 from feint.testing import trained_reference
+from feint_attack_apgd import AutoProjectedGradientDescent
+from feint_attack_apgd._functional import ce_loss, checkpoints, dlr_gradient_terms, dlr_loss
 
 
 def test_checkpoints_follow_the_paper():

@@ -1,7 +1,7 @@
 import pytest
-from feint_attack_apgd import AutoProjectedGradientDescent
 
 from feint.testing import check_attack, trained_reference
+from feint_attack_apgd import AutoProjectedGradientDescent
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ import copy
 
 import numpy as np
 import pytest
-from feint_attack_carlini_linf import CarliniLInfMethod
-from feint_attack_carlini_linf._functional import box_map, hinge
 
 import feint
 from feint.errors import InvalidInputError, InvalidParameterError
 from feint.testing import trained_reference
+from feint_attack_carlini_linf import CarliniLInfMethod
+from feint_attack_carlini_linf._functional import box_map, hinge
 
 
 def test_hinge_on_hand_computed_logits():

@@ -1,7 +1,7 @@
 import pytest
-from feint_attack_carlini_linf import CarliniLInfMethod
 
 from feint.testing import check_attack, trained_reference
+from feint_attack_carlini_linf import CarliniLInfMethod
 
 FAST = {"max_iter": 20, "initial_const": 0.1, "learning_rate": 0.01}
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from feint_attack_hopskipjump import HopSkipJump
 
 from feint.testing import check_attack, trained_reference
+from feint_attack_hopskipjump import HopSkipJump
 
 SMALL = {"max_iter": 4, "init_eval": 20, "max_eval": 60, "init_size": 20}
 

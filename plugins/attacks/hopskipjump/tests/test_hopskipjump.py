@@ -4,13 +4,13 @@ import logging
 
 import numpy as np
 import pytest
-from feint_attack_hopskipjump import HopSkipJump, HopSkipJumpResult
-from feint_attack_hopskipjump._functional import DecisionOracle, binary_search
 
 import feint
 from feint import Classifier
 from feint.errors import InvalidInputError, InvalidParameterError
 from feint.testing import SoftmaxRegression, trained_reference
+from feint_attack_hopskipjump import HopSkipJump, HopSkipJumpResult
+from feint_attack_hopskipjump._functional import DecisionOracle, binary_search
 
 
 class PredictOnly(Classifier):

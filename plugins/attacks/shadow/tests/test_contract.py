@@ -1,7 +1,7 @@
 import pytest
-from feint_attack_shadow import ShadowAttack
 
 from feint.testing import check_attack
+from feint_attack_shadow import ShadowAttack
 
 
 @pytest.mark.parametrize("params", [

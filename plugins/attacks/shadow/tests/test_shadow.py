@@ -4,11 +4,11 @@ import copy
 
 import numpy as np
 import pytest
-from feint_attack_shadow import ShadowAttack
-from feint_attack_shadow._functional import colour_penalty, dissimilarity_penalty, total_variation
 
 from feint.errors import InvalidInputError
 from feint.testing import trained_reference
+from feint_attack_shadow import ShadowAttack
+from feint_attack_shadow._functional import colour_penalty, dissimilarity_penalty, total_variation
 
 
 @pytest.mark.parametrize("penalty", [total_variation, colour_penalty, dissimilarity_penalty])

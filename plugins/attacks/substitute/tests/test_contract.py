@@ -1,7 +1,7 @@
 import pytest
-from feint_attack_substitute import SubstituteBlackBox
 
 from feint.testing import check_attack, trained_reference
+from feint_attack_substitute import SubstituteBlackBox
 
 SMALL = {"nb_rounds": 3, "nb_epochs": 10}
 

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 import torch
-from feint_attack_substitute import SubstituteBlackBox, SubstituteResult
-from feint_attack_substitute._functional import jacobian_augmentation, train_substitute
-from feint_framework_torch import PyTorchClassifier
 
 import feint
 from feint import Classifier
 from feint.errors import CapabilityError, InvalidParameterError, UnknownComponentError
 from feint.testing import MLPClassifier, SoftmaxRegression, trained_reference
+from feint_attack_substitute import SubstituteBlackBox, SubstituteResult
+from feint_attack_substitute._functional import jacobian_augmentation, train_substitute
+from feint_framework_torch import PyTorchClassifier
 
 
 class PredictOnly(Classifier):

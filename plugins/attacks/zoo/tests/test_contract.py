@@ -1,7 +1,7 @@
 import pytest
-from feint_attack_zoo import ZooAttack
 
 from feint.testing import check_attack, trained_reference
+from feint_attack_zoo import ZooAttack
 
 SMALL = {"max_iter": 20, "binary_search_steps": 2, "initial_const": 1.0, "learning_rate": 0.05}
 PARAMS = [{}, {"nb_parallel": 3}, {"nb_parallel": 3, "use_importance": False}, {"use_logits": False},

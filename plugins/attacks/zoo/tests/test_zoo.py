@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-from feint_attack_zoo import ZooAttack, ZooResult
-from feint_attack_zoo._functional import adam_coordinate_step, cw_margin, importance_probabilities, sample_coordinates
 
 import feint
 from feint import Classifier
 from feint.errors import InvalidParameterError
 from feint.rng import SampleRandom
 from feint.testing import SoftmaxRegression, trained_reference
+from feint_attack_zoo import ZooAttack, ZooResult
+from feint_attack_zoo._functional import adam_coordinate_step, cw_margin, importance_probabilities, sample_coordinates
 
 
 class PredictOnly(Classifier):

@@ -33,7 +33,8 @@ bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 bench-peers: install
-	$(BIN)/python -m pip install -q -c constraints.txt --no-deps adversarial-robustness-toolbox torchattacks foolbox eagerpy
+	$(BIN)/python -m pip install -q --no-deps adversarial-robustness-toolbox==1.20.1 torchattacks==3.5.1 \
+		foolbox==3.3.4 eagerpy==0.30.0 GitPython==3.2.1 gitdb==4.0.12 smmap==5.0.3
 	$(BIN)/python -m benchmarks --peers $(BENCH_ARGS)
 
 clean:

@@ -21,12 +21,15 @@ class _eval_mode:
         self.model, self.train = model, train
 
     def __enter__(self):
-        self.modes = [(m, m.training) for m in self.model.modules()]
-        self.model.train(self.train)
+        # flip only the modules whose flag differs: most calls change nothing and walking
+        # Module.train() over every submodule on every call is a visible share of a small model's pass
+        self.changed = [m for m in self.model.modules() if m.training != self.train]
+        for m in self.changed:
+            m.training = self.train
 
     def __exit__(self, *exc):
-        for m, mode in self.modes:
-            m.training = mode
+        for m in self.changed:
+            m.training = not self.train
 
 
 class PyTorchClassifier(Classifier):

@@ -1,0 +1,216 @@
+"""The fixed model and batch, pass counting at the torch level, and the floor: what the model's own passes cost.
+
+The floor is measured in the benchmark's process, on the same model and thread count, with
+plain torch (no feint, no peer library): a forward pass without gradients, and a forward pass
+plus a backward pass to the input.  Both are timed at several batch sizes and fitted as
+``per_call + per_sample * n``, so the floor cost of any mix of passes follows from the counters
+``(calls, samples)`` alone: an attack that sends its active samples in small batches is charged
+the framework's own per-call overhead, not the per-sample cost of a full batch.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["Batch", "CountingModule", "Floor", "Passes", "load_batch", "local_scale", "measure_floor"]
+
+BATCH = 256
+
+
+@dataclass
+class Batch:
+    """The benchmark batch: the first ``n`` correctly classified digits test images and their labels."""
+
+    model: torch.nn.Module
+    x: np.ndarray
+    y: np.ndarray
+    targets: np.ndarray
+    test_accuracy: float
+    indices: np.ndarray
+
+
+def load_batch(n: int = BATCH, seed: int = 0) -> Batch:
+    """The seeded digits CNN (feint's test fixture, cached on disk) and a fixed batch of ``n`` test images.
+
+    The batch is the first ``n`` test images the model classifies correctly, so every library
+    attacks the same inputs with the same true labels and "success" needs no filtering.  The
+    targets of targeted rows are drawn once, uniformly among the other classes, from ``seed``.
+    """
+    from feint_framework_torch.testing import digits_cnn
+
+    clf, _, (x_test, y_test) = digits_cnn()
+    model = clf.model.eval()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(x_test)).argmax(1).numpy()
+    correct = np.flatnonzero(pred == y_test)
+    idx = correct[:n]
+    x, y = np.ascontiguousarray(x_test[idx]), y_test[idx].astype(np.int64)
+    shift = np.random.default_rng(seed).integers(1, 10, size=len(y))
+    targets = (y + shift) % 10
+    return Batch(model, x, y, targets.astype(np.int64), float((pred == y_test).mean()), idx)
+
+
+@dataclass
+class Passes:
+    """Model passes: framework calls and the samples they carried (feint's ``PassCounter`` fields)."""
+
+    forward: int = 0
+    backward: int = 0
+    forward_samples: int = 0
+    backward_samples: int = 0
+
+    @classmethod
+    def of(cls, d) -> Passes:
+        d = d if isinstance(d, dict) else d.as_dict()
+        return cls(**{k: int(d.get(k, 0)) for k in ("forward", "backward", "forward_samples", "backward_samples")})
+
+    def __sub__(self, other: Passes) -> Passes:
+        return Passes(*(a - b for a, b in zip(asdict(self).values(), asdict(other).values())))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class CountingModule(torch.nn.Module):
+    """Wraps a model and counts its passes the way feint's ``PassCounter`` does.
+
+    One forward call counts ``(1, n)``; every backward pass that flows through the output counts
+    ``(1, n)`` (a tensor hook on the output), so a class gradient of m classes computed with m
+    backward calls counts m, as in feint.  Used to count the peers' passes, and to check that
+    feint's own counters match what torch actually ran.
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.passes = Passes()
+
+    def forward(self, x):
+        out = self.model(x)
+        n = int(x.shape[0])
+        self.passes.forward += 1
+        self.passes.forward_samples += n
+        if out.requires_grad:
+            out.register_hook(self._backward_hook(n))
+        return out
+
+    def _backward_hook(self, n: int):
+        def hook(grad):
+            self.passes.backward += 1
+            self.passes.backward_samples += n
+        return hook
+
+    def snapshot(self) -> Passes:
+        return Passes(**self.passes.as_dict())
+
+
+def _interleaved(fns: dict, repeats: int) -> dict:
+    """Median wall and CPU seconds of each function, timed in round-robin so load drifts hit all alike."""
+    for fn in fns.values():
+        fn()
+    wall = {k: [] for k in fns}
+    cpu = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            cpu[k].append(time.process_time() - c0)
+            wall[k].append(time.perf_counter() - w0)
+    return {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in fns}
+
+
+def _pass_functions(model, x, y, n: int) -> dict:
+    xb = torch.from_numpy(np.ascontiguousarray(x[:n]))
+    yb = torch.from_numpy(y[:n])
+
+    def fwd():
+        with torch.no_grad():
+            return model(xb).numpy()
+
+    def fwd_bwd():
+        xt = xb.clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(xt), yb, reduction="sum")
+        (g,) = torch.autograd.grad(loss, xt)
+        return g.numpy()
+
+    return {(n, "forward"): fwd, (n, "forward_backward"): fwd_bwd}
+
+
+def _affine(sizes, times) -> tuple[float, float]:
+    """Least-squares ``t = a + b n`` with ``a, b >= 0``."""
+    n = np.asarray(sizes, dtype=np.float64)
+    t = np.asarray(times, dtype=np.float64)
+    b, a = np.polyfit(n, t, 1)
+    if a < 0:
+        a, b = 0.0, float((n @ t) / (n @ n))
+    return float(max(a, 0.0)), float(max(b, 0.0))
+
+
+@dataclass
+class Floor:
+    """Fitted pass costs (seconds): forward ``f_call + f_sample n``, backward ``b_call + b_sample n``.
+
+    ``wall`` and ``cpu`` hold one set each; ``raw`` keeps the medians per batch size.
+    """
+
+    wall: dict
+    cpu: dict
+    raw: dict
+    batch: int = BATCH
+
+    def cost(self, p: Passes, clock: str = "wall") -> float:
+        """Floor cost (s) of the passes ``p``: what the model's own passes would take, nothing else."""
+        c = self.wall if clock == "wall" else self.cpu
+        return (p.forward * c["f_call"] + p.forward_samples * c["f_sample"]
+                + p.backward * c["b_call"] + p.backward_samples * c["b_sample"])
+
+    def forward(self, clock: str = "wall") -> float:
+        """One forward pass of the full batch."""
+        return self.cost(Passes(1, 0, self.batch, 0), clock)
+
+    def forward_backward(self, clock: str = "wall") -> float:
+        """One forward + backward pass of the full batch."""
+        return self.cost(Passes(1, 1, self.batch, self.batch), clock)
+
+    def as_dict(self) -> dict:
+        return {"fit": {"wall": self.wall, "cpu": self.cpu}, "medians": self.raw, "batch": self.batch,
+                "forward_s": self.forward(), "forward_backward_s": self.forward_backward(),
+                "forward_cpu_s": self.forward("cpu"), "forward_backward_cpu_s": self.forward_backward("cpu")}
+
+
+def measure_floor(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, sizes=(1, 16, 64, BATCH),
+                  repeats: int = 21) -> Floor:
+    """Time plain-torch forward (no grad) and forward+backward w.r.t. the input at several batch sizes."""
+    model.eval()
+    fns = {}
+    for n in sizes:
+        fns.update(_pass_functions(model, x, y, n))
+    t = _interleaved(fns, repeats)
+    raw = {n: {"forward": t[(n, "forward")], "forward_backward": t[(n, "forward_backward")]} for n in sizes}
+    fits = {}
+    for k, clock in enumerate(("wall", "cpu")):
+        fa, fb = _affine(sizes, [raw[n]["forward"][k] for n in sizes])
+        ba, bb = _affine(sizes, [max(raw[n]["forward_backward"][k] - raw[n]["forward"][k], 0.0) for n in sizes])
+        fits[clock] = {"f_call": fa, "f_sample": fb, "b_call": ba, "b_sample": bb}
+    medians = {str(n): {"forward_wall": v["forward"][0], "forward_cpu": v["forward"][1],
+                        "forward_backward_wall": v["forward_backward"][0],
+                        "forward_backward_cpu": v["forward_backward"][1]} for n, v in raw.items()}
+    return Floor(fits["wall"], fits["cpu"], medians, batch=max(sizes))
+
+
+def local_scale(floor: Floor, model: torch.nn.Module, x: np.ndarray, y: np.ndarray, repeats: int = 7) -> dict:
+    """How much slower (>1) or faster the full-batch passes run now than at calibration, per clock.
+
+    The machine is shared and its load drifts over a run; each row's floor is the calibrated
+    floor times this factor, measured right after the row.
+    """
+    n = floor.batch
+    t = _interleaved(_pass_functions(model, x, y, n), repeats)
+    now = {"wall": t[(n, "forward")][0] + t[(n, "forward_backward")][0],
+           "cpu": t[(n, "forward")][1] + t[(n, "forward_backward")][1]}
+    return {c: now[c] / (floor.forward(c) + floor.forward_backward(c)) for c in ("wall", "cpu")}

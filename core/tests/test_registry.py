@@ -151,7 +151,7 @@ def test_info_describes_parameters(reg):
     info = reg.info("squeeze5")
     assert info["name"] == "squeeze" and info["bound"] == {"bit_depth": 5}
     assert info["parameters"] == {"bit_depth": "8"}
-    assert info["aliases"] == ["sq"]
+    assert info["aliases"] == ["sq", "squeeze<n> (bit_depth=n)"]
     assert info["summary"] == "Round to bit depth (test double)."
 
 

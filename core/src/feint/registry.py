@@ -218,7 +218,9 @@ class Registry:
             self._entries[key] = self._choose(key, cands, warn)
         for (kind, alias), spec in self._aliases.items():
             target = self._entries.get((kind, spec.target))
-            if target is not None and alias != spec.target:
+            if target is not None and spec.suffix_param:
+                target.aliases.append(f"{alias}<n> ({spec.suffix_param}=n)")
+            elif target is not None and alias != spec.target:
                 target.aliases.append(alias)
         for entry in self._entries.values():
             if entry.status == "incompatible" and warn:
@@ -296,6 +298,7 @@ class Registry:
             entry.aliases.append(alias)
         if suffix_param:
             self._aliases[(kind, name)] = _Alias(kind, name, suffix_param, None)
+            entry.aliases.append(f"{name}<n> ({suffix_param}=n)")
         return entry
 
     def unregister(self, kind: str, name: str) -> None:

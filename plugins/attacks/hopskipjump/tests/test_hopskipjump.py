@@ -6,36 +6,10 @@ import numpy as np
 import pytest
 
 import feint
-from feint import Classifier
 from feint.errors import InvalidInputError, InvalidParameterError
-from feint.testing import SoftmaxRegression, trained_reference
+from feint.testing import PredictOnly, SoftmaxRegression, trained_reference
 from feint_attack_hopskipjump import HopSkipJump, HopSkipJumpResult
 from feint_attack_hopskipjump._functional import DecisionOracle, binary_search
-
-
-class PredictOnly(Classifier):
-    """A classifier that answers ``predict`` and nothing else: every gradient method raises."""
-
-    provides = frozenset({"predict"})
-
-    def __init__(self, inner):
-        super().__init__(inner.clip_values, inner.channel_index, input_shape=inner.input_shape,
-                         nb_classes=inner.nb_classes)
-        self.inner = inner
-
-    def _predict(self, x, logits):
-        return self.inner._predict(x, logits)
-
-    def class_gradient(self, *a, **k):
-        raise AssertionError("a decision-based attack called class_gradient")
-
-    def loss_gradient(self, *a, **k):
-        raise AssertionError("a decision-based attack called loss_gradient")
-
-    def _class_gradient(self, *a, **k):
-        raise AssertionError("a decision-based attack called a gradient")
-
-    _loss_gradient = _class_gradient
 
 
 def _linear(nb_classes=2, d=6, seed=0):

@@ -5,31 +5,11 @@ import pytest
 import torch
 
 import feint
-from feint import Classifier
 from feint.errors import CapabilityError, InvalidParameterError, UnknownComponentError
-from feint.testing import MLPClassifier, SoftmaxRegression, trained_reference
+from feint.testing import MLPClassifier, PredictOnly, SoftmaxRegression, trained_reference
 from feint_attack_substitute import SubstituteBlackBox, SubstituteResult
 from feint_attack_substitute._functional import jacobian_augmentation, train_substitute
 from feint_framework_torch import PyTorchClassifier
-
-
-class PredictOnly(Classifier):
-    """An oracle that answers ``predict`` and nothing else: every gradient method raises."""
-
-    provides = frozenset({"predict"})
-
-    def __init__(self, inner):
-        super().__init__(inner.clip_values, inner.channel_index, input_shape=inner.input_shape,
-                         nb_classes=inner.nb_classes)
-        self.inner = inner
-
-    def _predict(self, x, logits):
-        return self.inner._predict(x, logits)
-
-    def class_gradient(self, *a, **k):
-        raise AssertionError("the oracle's gradient was used")
-
-    loss_gradient = class_gradient
 
 
 def test_registered_black_box():

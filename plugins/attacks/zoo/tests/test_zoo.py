@@ -4,31 +4,11 @@ import numpy as np
 import pytest
 
 import feint
-from feint import Classifier
 from feint.errors import InvalidParameterError
 from feint.rng import SampleRandom
-from feint.testing import SoftmaxRegression, trained_reference
+from feint.testing import PredictOnly, SoftmaxRegression, trained_reference
 from feint_attack_zoo import ZooAttack, ZooResult
 from feint_attack_zoo._functional import adam_coordinate_step, cw_margin, importance_probabilities, sample_coordinates
-
-
-class PredictOnly(Classifier):
-    """A classifier that answers ``predict`` and nothing else: every gradient method raises."""
-
-    provides = frozenset({"predict"})
-
-    def __init__(self, inner):
-        super().__init__(inner.clip_values, inner.channel_index, input_shape=inner.input_shape,
-                         nb_classes=inner.nb_classes)
-        self.inner = inner
-
-    def _predict(self, x, logits):
-        return self.inner._predict(x, logits)
-
-    def class_gradient(self, *a, **k):
-        raise AssertionError("a score-based attack called class_gradient")
-
-    loss_gradient = class_gradient
 
 
 def test_registered_black_box():

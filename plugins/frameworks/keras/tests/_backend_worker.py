@@ -156,7 +156,7 @@ def defences(ctx):
         sq = ctx.TestSqueeze(bit_depth=2).transform(x)[0]
         aff = ctx.TestAffine().transform(x)[0]
         d = ctx.KerasClassifier((0.0, 1.0), plain.model, use_logits=True, defences="testsqueeze2")
-        assert [type(p).__name__ for p in d.preprocessors] == ["TestSqueeze"] and not np.allclose(sq, x)
+        assert [type(p).__name__ for p in d.preprocessors] == ["RoundingSqueeze"] and not np.allclose(sq, x)
         d = plain.with_defences("testsqueeze2")  # shares the compiled engine
         np.testing.assert_allclose(d.predict(x), plain.predict(sq), atol=1e-6)
         # straight-through (BPDA): the gradient at the squeezed input, passed through unchanged
@@ -265,41 +265,6 @@ def equivalence_outputs(ctx):
     np.savez(ctx.job / f"outputs-{ctx.backend}.npz", **out)
 
 
-# -- fixture preprocessors ---------------------------------------------------------------------
-def _fixture_preprocessors():
-    from feint import Preprocessor
-
-    class TestSqueeze(Preprocessor):
-        """Round to 2**bit_depth - 1 levels in [0, 1] (a feature-squeezing stand-in, straight-through)."""
-
-        name = "testsqueeze"
-        gradient_rule = "straight-through"
-
-        def __init__(self, bit_depth: int = 4) -> None:
-            self.bit_depth = bit_depth
-
-        def transform(self, x, y=None):
-            levels = 2 ** self.bit_depth - 1
-            return (np.round(np.asarray(x) * levels) / levels).astype(np.asarray(x).dtype), y
-
-    class TestAffine(Preprocessor):
-        """x -> 0.5 + s (x - 0.5): a differentiable preprocessor with an exact gradient rule."""
-
-        name = "testaffine"
-        gradient_rule = "exact"
-        apply_fit = False
-        scale = 0.5
-
-        def transform(self, x, y=None):
-            x = np.asarray(x)
-            return (0.5 + self.scale * (x - 0.5)).astype(x.dtype), y
-
-        def estimate_gradient(self, x, grad):
-            return self.scale * grad
-
-    return TestSqueeze, TestAffine
-
-
 class _Context:
     pass
 
@@ -317,7 +282,9 @@ def main(job: Path) -> int:
     data = np.load(job / "job.npz")
     ctx.w = {k: data[k] for k in ("k", "b", "w", "c")}
     ctx.x, ctx.y, ctx.labels = data["x"], data["y"], data["labels"]
-    ctx.TestSqueeze, ctx.TestAffine = _fixture_preprocessors()
+    from feint.testing.preprocessors import AffineShrink, RoundingSqueeze
+
+    ctx.TestSqueeze, ctx.TestAffine = RoundingSqueeze, AffineShrink
     ctx.clf_logits = KerasClassifier((0.0, 1.0), small_cnn(keras, ctx.w), use_logits=True)
     probs = small_cnn(keras, ctx.w, use_logits=False)
     probs.compile(optimizer=keras.optimizers.Adam(1e-2), loss="categorical_crossentropy")

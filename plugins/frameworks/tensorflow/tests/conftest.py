@@ -57,48 +57,9 @@ def clf(request):
     return request.getfixturevalue({"tensorflow": "tf2_clf", "tf_v1": "v1_clf"}[request.param])
 
 
-def fixture_preprocessors():
-    """A straight-through squeeze and an exact affine map, registered under test names."""
-    from feint import Preprocessor
-
-    class TestSqueeze(Preprocessor):
-        """Round to 2**bit_depth - 1 levels (a feature-squeezing stand-in, straight-through)."""
-
-        name = "testsqueeze"
-        gradient_rule = "straight-through"
-
-        def __init__(self, bit_depth: int = 4) -> None:
-            self.bit_depth = bit_depth
-
-        def transform(self, x, y=None):
-            levels = 2 ** self.bit_depth - 1
-            return (np.round(x * levels) / levels).astype(x.dtype), y
-
-    class TestAffine(Preprocessor):
-        """x -> 0.5 + s (x - 0.5), with its exact gradient."""
-
-        name = "testaffine"
-        gradient_rule = "exact"
-        apply_fit = False
-        scale = 0.5
-
-        def transform(self, x, y=None):
-            return (0.5 + self.scale * (x - 0.5)).astype(x.dtype), y
-
-        def estimate_gradient(self, x, grad):
-            return self.scale * grad
-
-    return TestSqueeze, TestAffine
-
-
 @pytest.fixture
 def test_defences():
-    from feint.registry import default_registry
+    from feint.testing.preprocessors import registered
 
-    squeeze, affine = fixture_preprocessors()
-    reg = default_registry()
-    reg.register("defence", "testsqueeze", squeeze, suffix_param="bit_depth", replace=True)
-    reg.register("defence", "testaffine", affine, replace=True)
-    yield squeeze, affine
-    reg.unregister("defence", "testsqueeze")
-    reg.unregister("defence", "testaffine")
+    with registered() as classes:
+        yield classes

@@ -80,7 +80,12 @@ def test_restarts_keep_the_best_run_per_sample():
     assert 0 < r1.success_rate < 1, "the budget should leave some samples unsolved"
     # run 1 of the restarted attack is the single run (same per-sample streams): never worse
     assert np.all(rn.success >= r1.success)
-    assert rn.success.sum() > r1.success.sum()
+    # restarts find more over a few seeds (whether one seed's restarts help is luck of the draw)
+    gained = sum(int(ProjectedGradientDescent(clf, eps=0.08, eps_step=0.02, max_iter=5, num_random_init=4,
+                                              random_state=s).run(x, y).success.sum()) -
+                 int(ProjectedGradientDescent(clf, eps=0.08, eps_step=0.02, max_iter=5, num_random_init=1,
+                                              random_state=s).run(x, y).success.sum()) for s in range(3, 8))
+    assert gained > 0
     _, s1 = objective(clf.predict(r1.x_adv, logits=True), y, False)
     _, sn = objective(clf.predict(rn.x_adv, logits=True), y, False)
     failed = ~rn.success

@@ -50,9 +50,10 @@ class VirtualAdversarialMethod(Attack):
     * ``p = F(x)`` and the KL use probabilities: classifier outputs that are not probability
       rows (a model whose outputs are logits) are turned into probabilities with a softmax.
     * Components of the gradient that point out of ``clip_values`` where the input is already on
-      the bound are set to zero before normalising (line 14 would clip them away), so the
-      perturbation has L2 norm ``eps`` unless clipping bites elsewhere.  Where the gradient is
-      exactly zero (saturated outputs) ``d`` keeps its previous value.
+      the bound are set to zero before normalising (line 14 would clip them away), and the length
+      that clipping still takes off elsewhere is put back on the components with room (a few
+      rescale-and-clip rounds), so the perturbation has L2 norm ``eps`` whenever the box allows
+      it.  Where the gradient is exactly zero (saturated outputs) ``d`` keeps its previous value.
     * Clean probabilities are computed once per call and reused for the labels of :meth:`run`.
 
     Spec: ``vat``, ``vat(eps=0.5, max_iter=2)``, ``vat(method='finite_diff', finite_diff=1e-3)``.
@@ -151,4 +152,12 @@ class VirtualAdversarialMethod(Attack):
             g = feasible(self._kl_gradient(x_eval, p), x_eval, cv)
             d = unit(g.astype(x.dtype), fallback=d)
         d = unit(feasible(d, x, cv), fallback=d)
-        return self._clip(x + x.dtype.type(self.eps) * d)                        # line 14
+        eps = x.dtype.type(self.eps)
+        delta = eps * d
+        for _ in range(10):    # line 14, with the length clipping takes off put back where there is room
+            kept = self._clip(x + delta) - x
+            norms = np.sqrt((kept.reshape(len(x), -1).astype(np.float64) ** 2).sum(axis=1))
+            if np.all(np.abs(norms - self.eps) <= 1e-6 * max(self.eps, 1e-12)):
+                break
+            delta = eps * unit(kept, fallback=d)
+        return self._clip(x + delta)

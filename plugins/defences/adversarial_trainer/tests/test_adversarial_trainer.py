@@ -110,10 +110,9 @@ ATTACKS = ["fgsm(eps=0.2)", "pgd(eps=0.2, eps_step=0.05, max_iter=5)"]
 @pytest.fixture(scope="module")
 def digits_setup(digits):
     """Copies of the cached digits CNN, and adversarial test examples crafted on the original."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from feint.datasets import load_digits
-    from feint_framework_torch import PyTorchClassifier
-    from feint_framework_torch.testing import DigitsCNN
+    from feint_framework_torch.testing import fresh_digits_cnn
 
     base, x, y = digits
     x, y = x[:200], y[:200]
@@ -121,9 +120,7 @@ def digits_setup(digits):
     static = [feint.create("attack", s, base, random_state=1, verbose=False).generate(x) for s in ATTACKS]
 
     def copy_of_base():
-        model = DigitsCNN()
-        model.load_state_dict(base.model.state_dict())
-        return PyTorchClassifier((0.0, 1.0), model, None, torch.optim.Adam(model.parameters(), lr=1e-3), (1, 8, 8), 10)
+        return fresh_digits_cnn(lr=1e-3, weights_from=base)
 
     return base, copy_of_base, (x_tr, y_tr), (x, y), static
 

@@ -87,16 +87,13 @@ def test_created_from_spec_and_alias():
 # -- on the digits CNN -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def distilled(digits):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from feint.datasets import load_digits
-    from feint_framework_torch import PyTorchClassifier
-    from feint_framework_torch.testing import DigitsCNN
+    from feint_framework_torch.testing import fresh_digits_cnn
 
     teacher, _, _ = digits
     (x_tr, _), _ = load_digits(channels_first=True)
-    torch.manual_seed(1)
-    model = DigitsCNN()
-    student = PyTorchClassifier((0.0, 1.0), model, None, torch.optim.Adam(model.parameters(), lr=3e-3), (1, 8, 8), 10)
+    student = fresh_digits_cnn(seed=1, lr=3e-3)
     dd = feint.create("defence", "defensive_distillation(temperature=100, nb_epochs=10, verbose=False)", teacher)
     return dd(x_tr, student, random_state=0)
 

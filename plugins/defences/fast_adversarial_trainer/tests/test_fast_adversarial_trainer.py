@@ -19,15 +19,12 @@ def _robust_accuracy(clf, x, y):
 
 @pytest.fixture(scope="module")
 def hardened(digits):
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from feint.datasets import load_digits
-    from feint_framework_torch import PyTorchClassifier
-    from feint_framework_torch.testing import DigitsCNN
+    from feint_framework_torch.testing import fresh_digits_cnn
 
     (x_tr, y_tr), _ = load_digits(channels_first=True)
-    torch.manual_seed(0)
-    model = DigitsCNN()
-    clf = PyTorchClassifier((0.0, 1.0), model, None, torch.optim.Adam(model.parameters(), lr=5e-3), (1, 8, 8), 10)
+    clf = fresh_digits_cnn(seed=0, lr=5e-3)
     trainer = feint.create("defence", "fast_adversarial_trainer(eps=0.2, nb_epochs=30, random_state=0, verbose=False)",
                            clf)
     return trainer.fit(x_tr, y_tr)

@@ -18,7 +18,7 @@ import torch
 from feint.datasets import load_digits
 from feint_framework_torch.classifier import PyTorchClassifier
 
-__all__ = ["DigitsCNN", "cache_dir", "digits_cnn"]
+__all__ = ["DigitsCNN", "cache_dir", "digits_cnn", "fresh_digits_cnn"]
 
 _VERSION = "digits-cnn-v1"
 
@@ -50,13 +50,25 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "feint"
 
 
+def fresh_digits_cnn(seed: int = 0, lr: float = 3e-3, weights_from=None, defences=None) -> PyTorchClassifier:
+    """A new ``DigitsCNN`` as a ``PyTorchClassifier`` with an Adam optimiser, ready to train.
+
+    Initialised with ``torch.manual_seed(seed)``, or with a copy of the weights of
+    ``weights_from`` (a ``PyTorchClassifier`` or a module) when given.
+    """
+    torch.manual_seed(seed)
+    model = DigitsCNN()
+    if weights_from is not None:
+        model.load_state_dict(getattr(weights_from, "model", weights_from).state_dict())
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    return PyTorchClassifier((0.0, 1.0), model, torch.nn.CrossEntropyLoss(), opt, (1, 8, 8), 10, defences=defences)
+
+
 def digits_cnn(seed: int = 0, nb_epochs: int = 30, defences=None, train: bool = True):
     """The seeded digits CNN as a ``PyTorchClassifier`` (trained once, then loaded from cache)."""
     (x_tr, y_tr), (x_te, y_te) = load_digits(channels_first=True)
-    torch.manual_seed(seed)
-    model = DigitsCNN()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    clf = PyTorchClassifier((0.0, 1.0), model, torch.nn.CrossEntropyLoss(), opt, (1, 8, 8), 10, defences=defences)
+    clf = fresh_digits_cnn(seed, defences=defences)
+    model = clf.model
     if not train:
         return clf, (x_tr, y_tr), (x_te, y_te)
     key = hashlib.sha1(f"{_VERSION}-{seed}-{nb_epochs}-{torch.__version__}".encode()).hexdigest()[:12]

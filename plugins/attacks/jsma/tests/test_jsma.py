@@ -12,12 +12,14 @@ from feint_attack_jsma import SaliencyMapMethod
 from feint_attack_jsma._saliency import best_pairs, best_pairs_opposed, logit_gradients
 
 
-def brute_force_pairs(a, b, search, increase):
-    """Algorithm 2 line by line, one sample at a time (the oracle)."""
+def brute_force_pairs(a, b, search, increase, modified=None, room=None):
+    """Algorithm 2 line by line, one sample at a time (the oracle); optionally within a budget."""
     out = []
-    for ak, bk, sk in zip(a, b, search):
+    for k, (ak, bk, sk) in enumerate(zip(a, b, search)):
         s_max, best = -math.inf, (None, None)
         for i, j in itertools.combinations(np.flatnonzero(sk), 2):
+            if room is not None and (not modified[k, i]) + (not modified[k, j]) > room[k]:
+                continue
             alpha, beta = ak[i] + ak[j], bk[i] + bk[j]
             ok = alpha > 0 and beta < 0 if increase else alpha < 0 and beta > 0
             if ok and abs(alpha * beta) > s_max:
@@ -42,12 +44,31 @@ def test_pair_search_is_algorithm_2(increase):
 
 
 @pytest.mark.parametrize("increase", [True, False])
-def test_probability_search_equals_full_search_with_opposed_gradients(increase):
+def test_pair_search_within_a_budget_is_algorithm_2_over_the_pairs_that_fit(increase):
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(60, 10)), rng.normal(size=(60, 10))
+    search = rng.uniform(size=(60, 10)) < 0.8
+    modified = rng.uniform(size=(60, 10)) < 0.3
+    room = rng.integers(0, 3, size=60)
+    score, i, j = best_pairs(a, b, search, increase, modified=modified, room=room)
+    for k, (s, bi, bj) in enumerate(brute_force_pairs(a, b, search, increase, modified, room)):
+        if s == -math.inf:
+            assert score[k] == -np.inf
+        else:
+            assert score[k] == pytest.approx(s) and (i[k], j[k]) == (bi, bj)
+
+
+@pytest.mark.parametrize("budget", [False, True])
+@pytest.mark.parametrize("increase", [True, False])
+def test_probability_search_equals_full_search_with_opposed_gradients(increase, budget):
     rng = np.random.default_rng(1)
     a = rng.normal(size=(50, 16))
     search = rng.uniform(size=(50, 16)) < 0.6
-    full = best_pairs(a, -a, search, increase)
-    fast = best_pairs_opposed(a, search, increase)
+    kw = {}
+    if budget:
+        kw = {"modified": rng.uniform(size=(50, 16)) < 0.3, "room": rng.integers(0, 3, size=50)}
+    full = best_pairs(a, -a, search, increase, **kw)
+    fast = best_pairs_opposed(a, search, increase, **kw)
     np.testing.assert_allclose(fast[0], full[0])
     finite = np.isfinite(full[0])
     np.testing.assert_array_equal(fast[1][finite], full[1][finite])
@@ -86,12 +107,18 @@ def test_steps_move_components_by_theta_towards_the_bound(theta):
 def test_budget_gamma_bounds_l0_and_cuts_the_same_trajectory(digits_correct):
     clf, x, _ = digits_correct
     x = x[:60]
-    small = SaliencyMapMethod(clf, theta=0.5, gamma=0.1, random_state=0, verbose=False).run(x)
-    large = SaliencyMapMethod(clf, theta=0.5, gamma=1.0, random_state=0, verbose=False).run(x)
+    kw = {"theta": 0.5, "random_state": 0, "verbose": False}
+    small = SaliencyMapMethod(clf, gamma=0.1, exhaust_budget=False, **kw).run(x)
+    large = SaliencyMapMethod(clf, gamma=1.0, **kw).run(x)
     assert small.norms["l0"].max() <= 6                       # |Omega_modified| <= floor(0.1 * 64)
     assert small.success_rate < large.success_rate            # the budget stopped some samples
     # a sample that succeeded within the budget followed the same path without it
     np.testing.assert_array_equal(small.x_adv[small.success], large.x_adv[small.success])
+    # searching inside the budget: same bound, same path until the budget binds, more successes
+    inside = SaliencyMapMethod(clf, gamma=0.1, **kw).run(x)
+    assert inside.norms["l0"].max() <= 6
+    np.testing.assert_array_equal(inside.x_adv[small.success], small.x_adv[small.success])
+    assert inside.success_rate > small.success_rate
 
 
 def test_stops_when_fewer_than_two_components_can_move():
@@ -144,7 +171,7 @@ def test_targeted_strength_on_digits_cnn(digits_correct):
     n = int(np.prod(x.shape[1:]))
     res = SaliencyMapMethod(clf, gamma=0.3, random_state=0, verbose=False, batch_size=256).run(x)
     assert res.norms["l0"].max() <= math.floor(0.3 * n)
-    assert res.success_rate >= 0.9                            # 0.93 measured (186/200); see README
+    assert res.success_rate >= 0.95                           # 0.96 measured; 0.91 with exhaust_budget=False
     full = SaliencyMapMethod(clf, gamma=1.0, random_state=0, verbose=False, batch_size=256).run(x[:100])
     assert full.success_rate >= 0.99                          # 1.0 measured
 

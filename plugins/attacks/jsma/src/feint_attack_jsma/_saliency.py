@@ -5,6 +5,10 @@ the other logits ``sum_{k != y} Z_k``; ``best_pairs`` runs Algorithm 2's search 
 a batch at once.  For the probabilities ``F`` the sum of the others is ``1 - F_y``, so its
 gradient is ``-grad F_y`` and the search reduces to ``best_pairs_opposed`` (two extreme
 components, O(N) instead of O(N^2)).
+
+Both searches optionally respect an L0 budget: given the components already ``modified`` and the
+``room`` left (how many more may change), only pairs adding at most ``room`` new components
+qualify.
 """
 
 from __future__ import annotations
@@ -51,12 +55,15 @@ def logit_gradients(classifier, x: np.ndarray, y: np.ndarray, batch_size: int):
     return a, (total - a).astype(a.dtype)
 
 
-def best_pairs(a: np.ndarray, b: np.ndarray, search: np.ndarray, increase: bool):
+def best_pairs(a: np.ndarray, b: np.ndarray, search: np.ndarray, increase: bool,
+               modified: np.ndarray | None = None, room: np.ndarray | None = None):
     """Algorithm 2 for a batch: the pair ``{i, j}`` of ``search`` maximising ``|alpha * beta|``.
 
     ``alpha = a_i + a_j`` (target logit), ``beta = b_i + b_j`` (other logits).  For
     ``increase=True`` (theta > 0) a pair qualifies when ``alpha > 0`` and ``beta < 0``; for
-    ``increase=False`` (theta < 0) when ``alpha < 0`` and ``beta > 0``.
+    ``increase=False`` (theta < 0) when ``alpha < 0`` and ``beta > 0``.  With ``modified``
+    (bool, like ``search``) and ``room`` (int per sample), a pair also needs at most ``room`` of
+    its components outside ``modified``.
 
     Returns ``(score, i, j)``: per sample the best score (``-inf`` when no pair qualifies) and the
     two component indices.  Ties go to the smallest ``i * N + j`` with ``i < j``.  All pairs of a
@@ -75,6 +82,9 @@ def best_pairs(a: np.ndarray, b: np.ndarray, search: np.ndarray, increase: bool)
         bb = b[s:e, :, None] + b[s:e, None, :]
         ok = upper & search[s:e, :, None] & search[s:e, None, :]
         ok &= (aa > 0) & (bb < 0) if increase else (aa < 0) & (bb > 0)
+        if room is not None:
+            new = (~modified[s:e]).astype(np.int64)
+            ok &= new[:, :, None] + new[:, None, :] <= room[s:e, None, None]
         table = np.where(ok, np.abs(aa * bb), -np.inf).reshape(e - s, -1)
         best = table.argmax(axis=1)
         score[s:e] = table[np.arange(e - s), best]
@@ -82,23 +92,32 @@ def best_pairs(a: np.ndarray, b: np.ndarray, search: np.ndarray, increase: bool)
     return score, first, second
 
 
-def best_pairs_opposed(a: np.ndarray, search: np.ndarray, increase: bool):
+def best_pairs_opposed(a: np.ndarray, search: np.ndarray, increase: bool,
+                       modified: np.ndarray | None = None, room: np.ndarray | None = None):
     """:func:`best_pairs` for ``b = -a`` (the probability saliency map), in O(N) per sample.
 
     With ``beta = -alpha`` the conditions reduce to ``alpha > 0`` (``alpha < 0`` when decreasing)
     and ``|alpha * beta| = alpha**2``, so the best pair is the two largest (smallest) components
-    of ``a`` in the search space, provided their sum has the right sign.
+    of ``a`` in the search space, provided their sum has the right sign.  Under a budget
+    (``modified``, ``room``): with ``room >= 2`` any pair; with ``room == 1`` the best modified
+    component with the best other one (a pair with at least one modified component cannot beat
+    it); with ``room == 0`` the two best modified components.
     """
     n = a.shape[0]
     rows = np.arange(n)
-    fill = -np.inf if increase else np.inf
-    pick = np.argmax if increase else np.argmin
-    masked = np.where(search, a.astype(np.float64), fill)
-    first = pick(masked, axis=1)
-    top = masked[rows, first]
-    masked[rows, first] = fill
-    second = pick(masked, axis=1)
-    alpha = top + masked[rows, second]
-    ok = (alpha > 0) if increase else (alpha < 0)          # also False when fewer than 2 remain
+    gain = a.astype(np.float64) if increase else -a.astype(np.float64)   # maximise gain_i + gain_j
+    pool = np.where(search, gain, -np.inf)
+    first_pool = second_pool = pool
+    if room is not None:
+        old = np.where(modified, pool, -np.inf)
+        first_pool = np.where((room >= 2)[:, None], pool, old)
+        second_pool = np.where((room >= 1)[:, None], pool, old)
+    first = first_pool.argmax(axis=1)
+    top = first_pool[rows, first]
+    second_pool = second_pool.copy()
+    second_pool[rows, first] = -np.inf
+    second = second_pool.argmax(axis=1)
+    alpha = top + second_pool[rows, second]
+    ok = alpha > 0                                         # also False when fewer than 2 qualify
     score = np.where(ok, alpha * alpha, -np.inf)
     return score, np.minimum(first, second), np.maximum(first, second)

@@ -31,9 +31,8 @@ class SaliencyMapMethod(Attack):
     add ``theta`` to both (clipped).  A component leaves the search space when it reaches the
     bound (``x_max`` for ``theta > 0``; ``x_min`` for ``theta < 0``, where the signs of the
     conditions on ``alpha`` and ``beta`` flip too).  A sample stops when it reaches its target,
-    when fewer than two components remain, when no pair qualifies, or when the pair would take
-    the number of modified components above ``floor(gamma * N)`` (that pair is not applied, so
-    at most ``floor(gamma * N)`` components ever change).
+    when fewer than two components remain or when no pair qualifies.  At most
+    ``floor(gamma * N)`` components ever change (the L0 budget).
 
     The whole batch runs together: every iteration predicts the samples still running (one
     forward pass), drops those that reached their target, and computes the gradients and the
@@ -52,6 +51,16 @@ class SaliencyMapMethod(Attack):
       ``loss_gradient`` calls (3 forward + 3 backward, any K) from which the gradient of the
       sum of all logits follows exactly (see :func:`feint_attack_jsma._saliency.logit_gradients`).
       The pair search is the full O(N^2) one.
+    * The budget (``exhaust_budget=True``, default).  Algorithm 1 (line 6) stops a sample as
+      soon as the best pair would take ``|Omega_modified|`` above ``floor(gamma * N)``, even
+      though components it already modified could still move (with ``|theta| < 1`` a component
+      takes several steps to reach its bound).  feint keeps searching inside the budget
+      instead: Algorithm 2's search is restricted to the pairs that add at most as many new
+      components as the budget has room for (with no room left, pairs of already modified
+      components).  The L0 guarantee is the same, the trajectory is the box's until the budget
+      binds, and the attack is stronger: on the digits CNN at ``gamma=0.3`` targeted success
+      rises from 91-94.5 % to 96-98.5 % (see the README).  ``exhaust_budget=False`` is Algorithm 1
+      to the letter.
     * Targets: ``y`` if given; with neither ``y`` nor a ``target`` rule, as in the paper, a class
       drawn uniformly among those other than the prediction (the ``'random'`` rule, seeded by
       ``random_state``).  With a rule, ``y`` (if given) holds the true classes the rule works from,
@@ -72,6 +81,9 @@ class SaliencyMapMethod(Attack):
     logits : bool, default False
         Saliency map from the logits ``Z`` (Algorithm 2 as written) instead of the
         probabilities ``F``.
+    exhaust_budget : bool, default True
+        Once the next best pair would exceed the budget, keep searching among the pairs that fit
+        it instead of stopping (``False``: Algorithm 1 line 6 as written).
     targeted : bool, default True
         JSMA is targeted only; ``False`` is rejected.
     target : {'random', 'least_likely', 'next'} or None, default None
@@ -95,11 +107,12 @@ class SaliencyMapMethod(Attack):
         "theta": [Satisfies(_nonzero_real, "a finite non-zero float")],
         "gamma": [Real(0, 1, "right")],
         "logits": [Boolean()],
+        "exhaust_budget": [Boolean()],
         "targeted": [Boolean()],
     }
 
     def __init__(self, classifier, theta: float = 0.1, gamma: float = 1.0, logits: bool = False,
-                 targeted: bool = True, target=None, batch_size: int = 128, random_state=None,
+                 exhaust_budget: bool = True, targeted: bool = True, target=None, batch_size: int = 128, random_state=None,
                  verbose: bool = True) -> None:
         super().__init__(classifier)
         if classifier.clip_values is None:
@@ -144,12 +157,15 @@ class SaliencyMapMethod(Attack):
             if idx.size == 0:
                 break
             xs = flat[idx].reshape((idx.size, *x.shape[1:]))
+            budget = {}
+            if self.exhaust_budget:                               # only pairs that fit the budget
+                budget = {"modified": modified[idx], "room": limit - modified[idx].sum(axis=1)}
             if self.logits:
                 a, b = logit_gradients(self.classifier, xs, y[idx], batch_size=idx.size)
-                score, i, j = best_pairs(a, b, search[idx], increase)  # line 4
+                score, i, j = best_pairs(a, b, search[idx], increase, **budget)  # line 4
             else:
                 a = self.classifier.class_gradient(xs, label=y[idx], batch_size=idx.size).reshape(idx.size, -1)
-                score, i, j = best_pairs_opposed(a, search[idx], increase)
+                score, i, j = best_pairs_opposed(a, search[idx], increase, **budget)
             rows = np.arange(idx.size)
             mod = modified[idx]
             mod[rows, i] = True                                   # line 5

@@ -266,6 +266,96 @@ class Classifier(Component):
             out[sl] = acc / draws
         return out
 
+    def output_gradient(self, x, weights, logits: bool = False, batch_size: int = 128):
+        """The outputs and the gradient of weighted sums of them, sharing one forward pass.
+
+        For outputs ``out = F(x)`` (or ``Z(x)`` with ``logits=True``), returns ``(out, grad)``
+        with ``grad[i] = d/dx_i sum_k w[i, k] out[i, k]``: a vector-Jacobian product.  The
+        weights may depend on the outputs themselves, as most objectives' do (C&W's hinge
+        ``Z_t - max_{j != t} Z_j``, the cross-entropy's ``F - t``, DeepFool's differences to the
+        nearest classes): pass a callable, called once per batch (and per EOT draw) as
+        ``weights(out_batch, rows)`` with that batch's outputs and the indices of its rows in
+        ``x``, returning the weights.  Attacks that would otherwise call ``predict`` and then
+        ``class_gradient`` save the extra forward pass, and one weighted backward replaces one
+        backward per class.
+
+        Parameters
+        ----------
+        x : np.ndarray
+            Inputs ``(n, *input_shape)``.
+        weights : np.ndarray or callable
+            ``(n, K)``: one weighted sum per sample; ``(n, m, K)``: m of them (m backward passes).
+            Or a callable returning the same for a batch's ``(n_b, K)`` outputs.
+        logits : bool, default False
+            Weigh the logits ``Z`` instead of the probabilities ``F``.
+        batch_size : int, default 128
+
+        Returns
+        -------
+        out : np.ndarray
+            ``(n, K)``, as ``predict(x, logits=logits)`` (averaged over EOT draws).
+        grad : np.ndarray
+            ``(n, *input_shape)`` for 2-D weights, ``(n, m, *input_shape)`` for 3-D ones.
+
+        Notes
+        -----
+        Adapters that keep the graph of the forward pass implement ``_output_gradient`` (one
+        forward, m backward passes per batch).  Otherwise it is computed from ``_predict`` and
+        ``_class_gradient`` over the classes with non-zero weight: exact, but one extra forward
+        pass and one backward per such class; the counters record what was actually run.
+        """
+        x = self.check_x(x)
+        n, k = x.shape[0], self.nb_classes
+        fixed = None if callable(weights) else np.asarray(weights)
+        if fixed is not None:
+            self._check_weights(fixed, n)
+        single = fixed is None or fixed.ndim == 2          # a callable's first result decides
+        out = np.zeros((n, k), dtype=self.np_dtype)
+        grad = None
+        draws = self._eot_draws()
+        for sl in self._batches(n, batch_size):
+            rows = np.arange(sl.start, sl.stop)
+
+            def weights_of(o, rows=rows, sl=sl):
+                nonlocal single
+                if fixed is not None:
+                    w = fixed[sl]
+                else:
+                    w = np.asarray(weights(np.array(o, dtype=self.np_dtype), rows))
+                    self._check_weights(w, len(rows), "the weights callable's result")
+                    single = w.ndim == 2
+                w = np.asarray(w, dtype=self.np_dtype)
+                return w[:, None, :] if w.ndim == 2 else w
+
+            acc_o = acc_g = None
+            for _ in range(draws):
+                xb, _, trace = self._preprocess(x[sl])
+                o, g, (forwards, backwards) = self._output_gradient(xb, weights_of, logits=logits)
+                g = np.asarray(g, dtype=self.np_dtype)
+                for _ in range(forwards):
+                    self.counts.add_forward(xb.shape[0])
+                self.counts.add_backward(xb.shape[0], backwards)
+                if trace:
+                    g = np.stack([self._backprop(trace, g[:, j]) for j in range(g.shape[1])], axis=1)
+                acc_o = o if acc_o is None else acc_o + o
+                acc_g = g if acc_g is None else acc_g + g
+            if grad is None:
+                grad = np.zeros((n, acc_g.shape[1], *x.shape[1:]), dtype=self.np_dtype)
+            out[sl] = acc_o / draws
+            grad[sl] = acc_g / draws
+        if grad is None:
+            grad = np.zeros((0, 1, *x.shape[1:]), dtype=self.np_dtype)
+        return out, (grad[:, 0] if single else grad)
+
+    def _check_weights(self, w: np.ndarray, n: int, name: str = "weights") -> None:
+        k = self.nb_classes
+        if w.ndim not in (2, 3) or w.shape[0] != n or w.shape[-1] != k:
+            raise InvalidInputError(
+                f"{name} must have shape (n, K) = ({n}, {k}) or (n, m, K) = ({n}, m, {k}). Got "
+                f"{getattr(w, 'shape', None)} instead.")
+        if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
+            raise InvalidInputError(f"{name} must be finite numbers. Got dtype {w.dtype} with non-finite values.")
+
     def loss_gradient(self, x, y, batch_size: int = 128) -> np.ndarray:
         """Gradient of the training loss (cross-entropy) w.r.t. ``x``; labels int, one-hot or soft."""
         x = self.check_x(x)
@@ -351,6 +441,26 @@ class Classifier(Component):
     def _loss_gradient(self, x: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Gradient of the cross-entropy with target rows ``targets`` (n, K)."""
         raise NotImplementedError
+
+    def _output_gradient(self, x: np.ndarray, weights_of, logits: bool):
+        """Outputs and vector-Jacobian products for one preprocessed batch.
+
+        ``weights_of(out)`` maps the batch's outputs ``(n, K)`` to weights ``(n, m, K)``.  Return
+        ``(out, grad, (forwards, backwards))``: ``grad`` of shape ``(n, m, *input_shape)`` and the
+        passes made per sample.  Adapters that keep the forward graph override this with one
+        forward and m backward passes; this default uses ``_predict`` and ``_class_gradient``
+        over the classes with a non-zero weight in some row (1 + 1 forward, that many backward).
+        """
+        out = np.asarray(self._predict(x, logits=logits), dtype=self.np_dtype)
+        w = weights_of(out)
+        n, m, _ = w.shape
+        used = (w != 0).any(axis=1)                                   # (n, K)
+        c = max(1, int(used.sum(axis=1).max()) if n else 1)
+        labels = np.argsort(~used, axis=1, kind="stable")[:, :c]      # used classes first
+        cg = np.asarray(self._class_gradient(x, labels, logits=logits), dtype=self.np_dtype)
+        coef = np.take_along_axis(w, labels[:, None, :], axis=2)      # (n, m, c); unused classes weigh 0
+        g = np.einsum("nmc,ncd->nmd", coef, cg.reshape(n, c, -1)).reshape((n, m, *x.shape[1:]))
+        return out, g, (2, c)
 
     def _train_on_batch(self, x: np.ndarray, targets: np.ndarray) -> float:
         raise NotImplementedError

@@ -180,7 +180,61 @@ def check_training(clf, x, y):
                   f"(cosine {cos:.3f}); it must be the gradient of the training loss w.r.t. x")
 
 
-CLASSIFIER_CHECKS = [check_predict, check_counters, check_class_gradient, check_loss_gradient,
+def check_output_gradient(clf, x, y):
+    """``output_gradient``: outputs equal ``predict``; gradients are the weighted class gradients."""
+    n, k = x.shape[0], clf.nb_classes
+    rng = np.random.default_rng(0)
+    before = x.copy()
+    for logits in (False, True):
+        cg = clf.class_gradient(x, logits=logits).astype(np.float64)            # (n, K, ...)
+        w = rng.normal(size=(n, k)).astype(np.float32)
+        out, g = clf.output_gradient(x, w, logits=logits)
+        _unchanged(x, before, "output_gradient")
+        if out.shape != (n, k) or g.shape != x.shape or g.dtype != clf.np_dtype:
+            _fail(f"output_gradient with (n, K) weights returned shapes {out.shape}, {g.shape} ({g.dtype}); "
+                  f"expected {(n, k)}, {x.shape} ({clf.np_dtype})")
+        if not np.allclose(out, clf.predict(x, logits=logits), rtol=1e-4, atol=1e-5):
+            _fail(f"output_gradient(logits={logits}) outputs differ from predict(logits={logits})")
+        want = np.einsum("nk,nk...->n...", w.astype(np.float64), cg)
+        scale = np.abs(want).max() + 1e-12
+        if np.abs(g - want).max() > 1e-3 * scale:
+            _fail(f"output_gradient(logits={logits}) is not sum_k w_k * class_gradient_k "
+                  f"(max error {np.abs(g - want).max() / scale:.2e} of the largest entry)")
+    # weights that depend on the outputs, m of them, in batches: the rows and outputs the callable sees
+    seen = []
+
+    def top_two(out, rows):
+        seen.append((out.copy(), rows.copy()))
+        order = np.argsort(-out, axis=1)
+        w = np.zeros((len(rows), 2, k), dtype=np.float32)
+        w[np.arange(len(rows)), 0, order[:, 0]] = 1
+        w[np.arange(len(rows)), 1, order[:, 0]] = -1
+        w[np.arange(len(rows)), 1, order[:, 1]] = 1
+        return w
+
+    out, g = clf.output_gradient(x, top_two, logits=True, batch_size=max(1, n // 3))
+    if g.shape != (n, 2, *x.shape[1:]):
+        _fail(f"output_gradient with (n, 2, K) weights returned shape {g.shape}, expected {(n, 2, *x.shape[1:])}")
+    if not np.array_equal(np.concatenate([r for _, r in seen]), np.arange(n)):
+        _fail("the weights callable must see every row once, in order, with its indices")
+    if not np.allclose(np.concatenate([o for o, _ in seen]), out, rtol=1e-4, atol=1e-5):
+        _fail("the weights callable must receive the outputs output_gradient returns")
+    cg = clf.class_gradient(x, logits=True).astype(np.float64)
+    order = np.argsort(-out, axis=1)
+    rows = np.arange(n)
+    want = np.stack([cg[rows, order[:, 0]], cg[rows, order[:, 1]] - cg[rows, order[:, 0]]], axis=1)
+    scale = np.abs(want).max() + 1e-12
+    if np.abs(g - want).max() > 1e-3 * scale:
+        _fail("output_gradient with callable (n, m, K) weights is not the weighted class gradients")
+    try:
+        clf.output_gradient(x, np.ones((n, k + 1)))
+    except InvalidInputError:
+        pass
+    else:
+        _fail("output_gradient accepted weights of shape (n, K + 1)")
+
+
+CLASSIFIER_CHECKS = [check_predict, check_counters, check_class_gradient, check_output_gradient, check_loss_gradient,
                      check_finite_differences, check_bad_inputs]
 
 

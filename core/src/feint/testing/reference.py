@@ -58,6 +58,18 @@ class _NumpyClassifier(Classifier):
         g = jz[np.arange(n)[:, None], labels]             # (n, m, D)
         return g.reshape((n, labels.shape[1], *self.input_shape))
 
+    def _output_gradient(self, x, weights_of, logits):
+        f = self._flat(x)
+        z = self._logits(f)
+        p = softmax(z)
+        out = (z if logits else p).astype(self.np_dtype)
+        w = weights_of(out).astype(np.float64)                # (n, m, K)
+        if not logits:                                        # dF = diag(F) - F F^T applied to w
+            w = p[:, None, :] * (w - (w * p[:, None, :]).sum(axis=2, keepdims=True))
+        n, m, k = w.shape
+        g = self._backward_input(np.repeat(f, m, axis=0), w.reshape(n * m, k))
+        return out, g.reshape((n, m, *self.input_shape)).astype(self.np_dtype), (1, m)
+
     def _loss_gradient(self, x, targets):
         f = self._flat(x)
         dz = softmax(self._logits(f)) * targets.sum(axis=1, keepdims=True) - targets

@@ -88,9 +88,9 @@ def test_c_upper_stops_the_doubling(model):
     np.testing.assert_array_equal(adv_capped, x)                  # nothing succeeded: inputs returned
 
 
-def test_hinge_free_samples_cost_no_gradient():
+def test_already_adversarial_samples_stop_at_once():
     # a linear model whose logits favour class 1 for every input: untargeted from label 0 the hinge
-    # is already zero, so the search spends forward passes only
+    # is already zero at distance zero, so each binary-search step stops after its first iteration
     clf = SoftmaxRegression((3,), 2)
     clf.W = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]], dtype=np.float32)
     clf.b = np.array([0.0, 1.0], dtype=np.float32)
@@ -99,7 +99,8 @@ def test_hinge_free_samples_cost_no_gradient():
     adv = CarliniL2Method(clf, targeted=False, confidence=0.0, binary_search_steps=3, max_iter=10).generate(
         x0, np.zeros(4, dtype=int))
     np.testing.assert_array_equal(adv, x0)
-    assert clf.counts.backward == 0
+    # one forward + one (zero-weighted) backward pass per step: output_gradient's single pass
+    assert clf.counts.as_dict() == {"forward": 3, "backward": 3, "forward_samples": 12, "backward_samples": 12}
 
 
 def test_needs_clip_values_and_valid_parameters():

@@ -15,7 +15,7 @@ def test_contract(clf, weights):
     check_classifier(clf, weights["x"], fd_h=1e-3)
 
 
-INFERENCE_CHECKS = ("check_predict", "check_counters", "check_class_gradient", "check_loss_gradient",
+INFERENCE_CHECKS = ("check_predict", "check_counters", "check_class_gradient", "check_output_gradient", "check_loss_gradient",
                     "check_finite_differences", "check_bad_inputs")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TANH_SCALE", "adam_step", "from_tanh_space", "margin_loss", "tanh_space_derivative", "to_tanh_space"]
+__all__ = ["TANH_SCALE", "adam_step", "from_tanh_space", "hinge_weights", "margin_loss", "tanh_space_derivative", "to_tanh_space"]
 
 #: gamma of Algorithm 3: keeps arctanh finite at the bounds of the data range
 TANH_SCALE = 0.999999
@@ -43,6 +43,24 @@ def margin_loss(z: np.ndarray, y: np.ndarray, targeted: bool, confidence: float)
     gap = others[rows, rival] - z[rows, y]
     loss = np.maximum((gap if targeted else -gap) + confidence, 0.0)
     return loss, rival
+
+
+def hinge_weights(z: np.ndarray, y: np.ndarray, c: np.ndarray, targeted: bool, confidence: float) -> np.ndarray:
+    """Logit weights whose vector-Jacobian product is the gradient of ``c * l(x')`` (equations 3-4).
+
+    Where the hinge is positive: targeted, ``l = Z_rival - Z_y + kappa`` gives ``+c`` on the
+    rival and ``-c`` on the target; untargeted,
+    ``l = Z_y - Z_rival + kappa`` gives ``+c`` on the label and ``-c`` on the rival.  Rows whose
+    hinge is zero weigh nothing (their hinge gradient is zero).
+    """
+    loss, rival = margin_loss(z, y, targeted, confidence)
+    first, second = (rival, y) if targeted else (y, rival)
+    coef = np.where(loss > 0, c, 0.0).astype(z.dtype)
+    w = np.zeros_like(z)
+    rows = np.arange(z.shape[0])
+    w[rows, first] = coef
+    w[rows, second] = -coef
+    return w
 
 
 def adam_step(w, grad, m, v, t: int, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):

@@ -12,6 +12,7 @@ from feint.errors import InvalidParameterError
 from feint_attack_carlini_l2._functional import (
     adam_step,
     from_tanh_space,
+    hinge_weights,
     margin_loss,
     tanh_space_derivative,
     to_tanh_space,
@@ -48,10 +49,12 @@ class CarliniL2Method(Attack):
     * Early stop (the paper's "aborted if the objective function increases"): every
       ``max(1, max_iter // 10)`` iterations a sample whose objective is not below 0.9999 times
       its value at the previous check stops, as in Carlini & Wagner's code.
-    * Passes per iteration: one forward pass for the logits (objective, success, rival class),
-      and one ``class_gradient`` of the two classes in the hinge, target/label and rival
-      (1 forward + 2 backward), for the samples whose hinge is still positive only; once the
-      hinge is zero its gradient is zero and the distance term's gradient is analytic.
+    * Passes per iteration: one forward and one backward pass.  ``output_gradient`` returns the
+      logits (objective, success, rival class) and, from the same forward pass, the gradient of
+      ``c * (Z_first - Z_second)`` over the hinge's two classes (target/label and rival),
+      weighted zero where the hinge is already zero; the distance term's gradient is analytic.
+      (A classifier without its own ``_output_gradient`` computes it as a forward pass plus a
+      ``class_gradient`` of the two classes.)
     * A success needs the hinge at zero *and* the predicted class to match (``confidence=0``
       would otherwise accept exact ties).
     * ``c_upper`` is the paper's hard-coded upper bound ``10e10`` exposed as a parameter.
@@ -144,7 +147,6 @@ class CarliniL2Method(Attack):
     def _minimize(self, x, w0, y, c, lo, hi):
         """``minimize_objective(c)`` for a set of samples: the successful ``x'`` of least distance, or inf."""
         m = x.shape[0]
-        shape = (-1,) + (1,) * (x.ndim - 1)
         targeted = self.is_targeted
         w = w0.copy()
         mom, vel = np.zeros_like(w), np.zeros_like(w)
@@ -153,15 +155,20 @@ class CarliniL2Method(Attack):
         running = np.ones(m, dtype=bool)
         check_every = max(1, int(self.max_iter) // 10)
         rows_all = np.arange(m)
+        kappa = float(self.confidence)
         for t in range(int(self.max_iter)):
             idx = rows_all[running]
             if idx.size == 0:
                 break
             xa = from_tanh_space(w[idx], lo, hi)
-            z = self._predict(xa, logits=True)
+            # one forward pass gives the logits and, weighted by c * (e_first - e_second) where the
+            # hinge is positive, the hinge term's gradient (one backward pass)
+            z, g = self.classifier.output_gradient(
+                xa, lambda out, rows, yi=y[idx], ci=c[idx]: hinge_weights(out, yi[rows], ci[rows], targeted, kappa),
+                logits=True, batch_size=idx.size)
             delta = xa - x[idx]
             dist = (delta.reshape(idx.size, -1).astype(np.float64) ** 2).sum(axis=1)
-            loss, rival = margin_loss(z, y[idx], targeted, float(self.confidence))
+            loss, _ = margin_loss(z, y[idx], targeted, kappa)
             pred = z.argmax(axis=1)
             success = (loss <= 0) & ((pred == y[idx]) if targeted else (pred != y[idx]))
             better = success & (dist < best_dist[idx])
@@ -174,17 +181,10 @@ class CarliniL2Method(Attack):
                 previous[idx] = objective
             running[idx[stop]] = False
             keep = ~stop
-            idx, xa, delta, loss, rival = idx[keep], xa[keep], delta[keep], loss[keep], rival[keep]
+            idx, delta, g = idx[keep], delta[keep], g[keep]
             if idx.size == 0:
                 break
-            grad = 2.0 * delta
-            hinge = loss > 0
-            if hinge.any():
-                h = idx[hinge]
-                first, second = (rival[hinge], y[h]) if targeted else (y[h], rival[hinge])
-                g = self.classifier.class_gradient(xa[hinge], label=np.stack([first, second], axis=1),
-                                                   logits=True, batch_size=h.size)
-                grad[hinge] += c[h].astype(grad.dtype).reshape(shape) * (g[:, 0] - g[:, 1])
+            grad = 2.0 * delta + g
             grad *= tanh_space_derivative(w[idx], lo, hi)
             lr = float(self.learning_rate) / (1.0 + float(self.decay) * t)
             w_i, m_i, v_i = w[idx], mom[idx], vel[idx]

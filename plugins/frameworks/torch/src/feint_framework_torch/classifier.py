@@ -132,6 +132,20 @@ class PyTorchClassifier(Classifier):
                 out[:, j] = self._numpy(g)
         return out
 
+    def _output_gradient(self, x, weights_of, logits):
+        with _eval_mode(self.model):
+            xt = self._tensor(x, grad=True)
+            z = self._check_logits(self.model(xt), len(x))
+            f = z if logits else torch.softmax(z, dim=1)
+            out = self._numpy(f).copy()
+            w = torch.from_numpy(np.ascontiguousarray(weights_of(out))).to(self.device)
+            n, m = w.shape[:2]
+            g = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
+            for j in range(m):                     # one backward per weighted sum, sharing the forward
+                (gj,) = torch.autograd.grad(f, xt, grad_outputs=w[:, j], retain_graph=j < m - 1)
+                g[:, j] = self._numpy(gj)
+        return out, g, (1, m)
+
     def _loss_gradient(self, x, targets):
         with _eval_mode(self.model):
             xt = self._tensor(x, grad=True)

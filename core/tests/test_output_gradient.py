@@ -3,24 +3,18 @@
 import numpy as np
 import pytest
 
-from feint import Classifier
 from feint.errors import InvalidInputError
-from feint.testing import MLPClassifier, check_classifier, toy_dataset
-
-
-class Fallback(MLPClassifier):
-    """The same network without its own ``_output_gradient``: the base class's predict + class_gradient form."""
-
-    _output_gradient = Classifier._output_gradient
+from feint.testing import MLPClassifier, check_classifier, toy_dataset, without_native_output_gradient
 
 
 def _pair(**kw):
+    """The same network with its own ``_output_gradient`` and with the base class's fallback."""
     x, y = toy_dataset(40, 6, 4, random_state=3)
     fast = MLPClassifier((6,), 4, dtype="float64", random_state=3, **kw)
     fast.fit(x, y, nb_epochs=3)
-    slow = Fallback((6,), 4, dtype="float64", random_state=3, **kw)
-    for name in ("W1", "b1", "W2", "b2"):
-        setattr(slow, name, getattr(fast, name).copy())
+    slow = without_native_output_gradient(fast)
+    slow.counts = type(fast.counts)()                    # its own counters, to compare the two
+    assert fast.native_output_gradient and not slow.native_output_gradient
     return fast, slow, x.astype(np.float64), y
 
 

@@ -347,6 +347,16 @@ class Classifier(Component):
             grad = np.zeros((0, 1, *x.shape[1:]), dtype=self.np_dtype)
         return out, (grad[:, 0] if single else grad)
 
+    @property
+    def native_output_gradient(self) -> bool:
+        """Whether :meth:`output_gradient` costs one forward pass (the adapter implements it).
+
+        ``False`` means it falls back to ``predict`` plus ``class_gradient`` over the weighted
+        classes: still exact, but an attack whose weights cover every class (the cross-entropy's
+        ``F - t``) is then cheaper with ``predict`` and ``loss_gradient``.
+        """
+        return type(self)._output_gradient is not Classifier._output_gradient
+
     def _check_weights(self, w: np.ndarray, n: int, name: str = "weights") -> None:
         k = self.nb_classes
         if w.ndim not in (2, 3) or w.shape[0] != n or w.shape[-1] != k:

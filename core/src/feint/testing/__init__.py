@@ -13,12 +13,12 @@ from feint.testing._classifier_checks import CLASSIFIER_CHECKS, check_classifier
 from feint.testing._other_checks import check_metric, check_preprocessor
 from feint.testing._trainer_checks import TRAINER_CHECKS, check_trainer
 from feint.testing.reference import MLPClassifier, SoftmaxRegression, toy_dataset, trained_reference
-from feint.testing.wrappers import PredictOnly
+from feint.testing.wrappers import PredictOnly, without_native_output_gradient
 
 __all__ = [
     "ATTACK_CHECKS", "CLASSIFIER_CHECKS", "TRAINER_CHECKS", "MLPClassifier", "PredictOnly", "SoftmaxRegression", "check_attack",
     "check_classifier", "check_metric", "check_preprocessor", "check_trainer", "parametrize_with_checks",
-    "toy_dataset", "trained_reference",
+    "toy_dataset", "trained_reference", "without_native_output_gradient",
 ]
 
 

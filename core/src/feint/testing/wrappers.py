@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import copy
+
 from feint.contracts.classifier import Classifier
 
-__all__ = ["PredictOnly"]
+__all__ = ["PredictOnly", "without_native_output_gradient"]
+
+
+def without_native_output_gradient(clf: Classifier) -> Classifier:
+    """A shallow copy of ``clf`` (same model, same counters) whose ``output_gradient`` is the fallback.
+
+    The copy's class derives from ``type(clf)`` with the base class's ``_output_gradient``
+    (``predict`` + ``class_gradient``), as for an adapter that does not implement it, so that an
+    attack's two paths can be compared on one model.
+    """
+    cls = type(clf)
+    fallback = type(f"{cls.__name__}WithoutNativeOutputGradient", (cls,),
+                    {"_output_gradient": Classifier._output_gradient, "__module__": __name__})
+    clone = copy.copy(clf)
+    clone.__class__ = fallback
+    return clone
 
 
 class PredictOnly(Classifier):

@@ -56,13 +56,14 @@ def test_max_iter_and_active_masks(linear):
     y = clf.predict(x).argmax(1)
     clf.reset_counts()
     NewtonFool(clf, max_iter=2, eta=0.001).generate(x, y)
-    # tiny steps: nobody is fooled, so both iterations run on every sample, and no more
-    assert clf.counts.backward_samples == 2 * len(x)
+    # tiny steps: nobody is fooled, so both iterations run on every sample, and a third pass
+    # (the probabilities after the last step, with the gradient of the same forward) is not made
+    assert clf.counts.backward_samples == 2 * len(x) and clf.counts.forward_samples == 2 * len(x)
     wrong = (y + 1) % 4
     clf.reset_counts()
     adv = NewtonFool(clf).generate(x, wrong)
-    np.testing.assert_array_equal(adv, x)                  # already misclassified: untouched, no gradient
-    assert clf.counts.backward_samples == 0
+    np.testing.assert_array_equal(adv, x)                  # already misclassified: untouched after one pass
+    assert clf.counts.as_dict() == {"forward": 1, "backward": 1, "forward_samples": len(x), "backward_samples": len(x)}
 
 
 def test_strength_on_digits(digits_correct):

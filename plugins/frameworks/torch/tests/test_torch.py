@@ -148,3 +148,24 @@ def test_float64_dtype(digits):
     check_classifier(clf64, xj, y[:8])
     assert clf64.loss_gradient(xj, y[:8]).dtype == np.float64
     np.testing.assert_allclose(clf64.predict(xj), clf.predict(xj), atol=1e-5)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_memory_formats_give_the_same_results(channels):
+    """'auto' (channels-last strides for one channel), 'contiguous' and 'channels_last' agree; gradients come back NCHW."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(channels, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                torch.nn.Flatten(), torch.nn.Linear(8 * 4 * 4, 5))
+    x = np.random.default_rng(0).uniform(0, 1, (6, channels, 8, 8)).astype(np.float32)
+    y = np.arange(6) % 5
+    results = {}
+    for fmt in ("auto", "contiguous", "channels_last"):
+        clf = PyTorchClassifier((0.0, 1.0), model, input_shape=(channels, 8, 8), nb_classes=5, memory_format=fmt)
+        results[fmt] = (clf.predict(x, logits=True), clf.loss_gradient(x, y), clf.class_gradient(x, label=y),
+                        clf.output_gradient(x, np.eye(5, dtype=np.float32)[y])[1])
+        assert all(r.flags["C_CONTIGUOUS"] for r in results[fmt])
+    for fmt in ("auto", "channels_last"):
+        for a, b in zip(results[fmt], results["contiguous"]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(InvalidParameterError, match=r"memory_format.*Got 'nhwc'"):
+        PyTorchClassifier((0.0, 1.0), model, input_shape=(channels, 8, 8), nb_classes=5, memory_format="nhwc")

@@ -8,6 +8,7 @@ import numpy as np
 
 from feint import Attack
 from feint._params import Integer, Options, Real
+from feint.contracts.classifier import softmax
 from feint.errors import InvalidParameterError
 from feint.norms import normalize, parse_norm, project, random_ball
 from feint_attack_apgd._functional import ce_loss, checkpoints, dlr_gradient_terms
@@ -45,6 +46,12 @@ class AutoProjectedGradientDescent(Attack):
     targeted ``-(z_y - z_t) / (z_pi1 - (z_pi3 + z_pi4) / 2)``.  The DLR gradient is assembled
     from the logit gradients of the 3 (untargeted) or 5 (targeted) classes involved per sample,
     through ``class_gradient(label=(n, m) array, logits=True)``.
+
+    Passes: with an adapter that implements ``output_gradient`` (torch), each iteration costs
+    one forward and one backward pass: the logits (loss, success) and the objective's gradient
+    come from the same forward pass, weighted by the loss's derivative in the logits (``F - e_y``
+    for the cross-entropy, the DLR's few coefficients).  Otherwise ``predict`` and then
+    ``loss_gradient`` / ``class_gradient`` for the samples not yet adversarial.
 
     Spec: ``apgd``, ``apgd(eps=8/255, loss_type='dlr')``, ``apgd(norm=2, eps=0.5, max_iter=50)``.
 
@@ -125,13 +132,47 @@ class AutoProjectedGradientDescent(Attack):
         return dlr_gradient_terms(z, y_true, y)[0] if self.is_targeted else dlr_gradient_terms(z, y)[0]
 
     def _gradient(self, x, z, y, y_true):
-        """Gradient of the objective at ``x`` (``z``: its logits)."""
+        """Gradient of the objective at ``x`` (``z``: its logits), from its own passes."""
         if self.loss_type == "ce":
             g = self.classifier.loss_gradient(x, y, batch_size=max(len(x), 1))
             return -g if self.is_targeted else g
         _, classes, coef = dlr_gradient_terms(z, y_true, y) if self.is_targeted else dlr_gradient_terms(z, y)
         jac = self.classifier.class_gradient(x, label=classes, logits=True, batch_size=max(len(x), 1))
         return np.einsum("nm,nm...->n...", coef.astype(x.dtype), jac)
+
+    def _logit_weights(self, z, y, y_true):
+        """The objective's gradient with respect to the logits ``z`` (the weights of ``output_gradient``)."""
+        z64 = z.astype(np.float64)
+        rows = np.arange(len(z))
+        if self.loss_type == "ce":
+            w = softmax(z64)
+            w[rows, y] -= 1.0                                       # d CE(z, y) / dz = F - e_y
+            w = -w if self.is_targeted else w
+        else:
+            _, classes, coef = dlr_gradient_terms(z64, y_true, y) if self.is_targeted else dlr_gradient_terms(z64, y)
+            w = np.zeros_like(z64)
+            np.add.at(w, (rows[:, None], classes), coef)
+        return w.astype(z.dtype)
+
+    def _logits_and_gradient(self, x, y, y_true):
+        """Logits at ``x`` and the objective's gradient (zero where the goal is reached).
+
+        With an adapter's own ``output_gradient``: one forward and one backward pass for all of
+        ``x``.  Otherwise ``predict``, then ``loss_gradient`` (``'ce'``) or ``class_gradient``
+        of the DLR's few classes for the samples not yet adversarial.
+        """
+        if self.classifier.native_output_gradient:
+            z, grad = self.classifier.output_gradient(
+                x, lambda out, rows: self._logit_weights(out, y[rows], y_true[rows]), logits=True,
+                batch_size=max(len(x), 1))
+            grad[self._is_adversarial(z, y)] = 0
+            return z, grad
+        z = self._predict(x, logits=True)
+        grad = np.zeros_like(x)
+        todo = np.flatnonzero(~self._is_adversarial(z, y))
+        if todo.size:
+            grad[todo] = self._gradient(x[todo], z[todo], y[todo], y_true[todo])
+        return z, grad
 
     # -- algorithm ----------------------------------------------------------------------------
     def _project(self, x_new, x0):
@@ -166,14 +207,11 @@ class AutoProjectedGradientDescent(Attack):
         eta = np.full(n, 2.0 * float(self.eps), dtype=x0.dtype)
 
         x_cur, x_prev = start.copy(), start.copy()
-        z = self._predict(x_cur, logits=True)
+        z, grad = self._logits_and_gradient(x_cur, y, y_true)
         f = self._loss(z, y, y_true)
         found = self._is_adversarial(z, y)
         x_out = x_cur.copy()
         act = np.flatnonzero(~found)
-        grad = np.zeros_like(x0)
-        if act.size:
-            grad[act] = self._gradient(x_cur[act], z[act], y[act], y_true[act])
         f_max, x_max, g_max = f.copy(), x_cur.copy(), grad.copy()
         increases = np.zeros(n, dtype=np.int64)
         reduced_last = np.zeros(n, dtype=bool)
@@ -191,7 +229,11 @@ class AutoProjectedGradientDescent(Attack):
             x_new = self._project(xa + alpha * (zk - xa) + (1 - alpha) * (xa - x_prev[a]), x0[a])
             x_prev[a], x_cur[a] = xa, x_new
 
-            z_new = self._predict(x_new, logits=True)
+            last = k + 1 == self.max_iter
+            if last:                                                # no step follows: no gradient
+                z_new = self._predict(x_new, logits=True)
+            else:
+                z_new, g_new = self._logits_and_gradient(x_new, y[a], y_true[a])
             f_new = self._loss(z_new, y[a], y_true[a])
             increases[a] += f_new > f[a]
             f[a] = f_new
@@ -204,9 +246,9 @@ class AutoProjectedGradientDescent(Attack):
             x_max[improved] = x_cur[improved]
             keep = ~succ
             act = a[keep]
-            if k + 1 == self.max_iter or act.size == 0:
+            if last or act.size == 0:
                 break
-            grad[act] = self._gradient(x_cur[act], z_new[keep], y[act], y_true[act])
+            grad[act] = g_new[keep]
             g_max[improved] = grad[improved]
 
             if k + 1 in ckpts:

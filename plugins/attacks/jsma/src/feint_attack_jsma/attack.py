@@ -34,16 +34,18 @@ class SaliencyMapMethod(Attack):
     when fewer than two components remain or when no pair qualifies.  At most
     ``floor(gamma * N)`` components ever change (the L0 budget).
 
-    The whole batch runs together: every iteration predicts the samples still running (one
-    forward pass), drops those that reached their target, and computes the gradients and the
-    pair search for the rest only; the pair search is vectorised over pairs and samples.
+    The whole batch runs together: every iteration predicts the samples still running, drops
+    those that reached their target, and runs the pair search for the rest only; the pair
+    search is vectorised over pairs and samples.  With the probabilities (default) the
+    predictions and ``grad F_y`` come from one forward and one backward pass
+    (``output_gradient``).
 
     Choices where the paper leaves room:
 
     * ``logits=False`` (default) differentiates the probabilities ``F``, as the paper says ART
       does (§5.4).  Since ``sum_k F_k = 1``, the gradient of the other classes' sum is
-      ``-grad F_y``: an iteration costs one ``class_gradient`` of the target (1 forward +
-      1 backward) and the pair search is O(N).  On the digits CNN this variant is also the
+      ``-grad F_y``: an iteration costs one forward and one backward pass (the predictions and
+      the target's gradient together) and the pair search is O(N).  On the digits CNN this variant is also the
       stronger one (see the README).
     * ``logits=True`` follows Algorithm 2 as written, with the logits ``Z``, and needs the
       gradient of ``sum_{k != y} Z_k``: for ``K <= 4`` classes one ``class_gradient`` over all
@@ -146,17 +148,23 @@ class SaliencyMapMethod(Attack):
         search = flat != bound                                    # line 2
         modified = np.zeros_like(search)                          # line 1
         running = np.ones(n, dtype=bool)
+        eye = np.eye(self.classifier.nb_classes, dtype=flat.dtype)
         while True:
             running &= search.sum(axis=1) > 1                     # line 3, |Omega_search| > 1
             idx = np.flatnonzero(running)
             if idx.size == 0:
                 break
-            reached = self._predict(flat[idx].reshape((idx.size, *x.shape[1:]))).argmax(axis=1) == y[idx]
+            xs = flat[idx].reshape((idx.size, *x.shape[1:]))
+            if self.logits:
+                reached = self._predict(xs).argmax(axis=1) == y[idx]
+            else:                                                 # F(x) and grad F_y from one forward pass
+                p, a = self.classifier.output_gradient(xs, eye[y[idx]], batch_size=idx.size)
+                reached = p.argmax(axis=1) == y[idx]
+                a = a[~reached].reshape(-1, size)
             running[idx[reached]] = False                         # line 3, C(x) = y
-            idx = idx[~reached]
+            idx, xs = idx[~reached], xs[~reached]
             if idx.size == 0:
                 break
-            xs = flat[idx].reshape((idx.size, *x.shape[1:]))
             budget = {}
             if self.exhaust_budget:                               # only pairs that fit the budget
                 budget = {"modified": modified[idx], "room": limit - modified[idx].sum(axis=1)}
@@ -164,7 +172,6 @@ class SaliencyMapMethod(Attack):
                 a, b = logit_gradients(self.classifier, xs, y[idx], batch_size=idx.size)
                 score, i, j = best_pairs(a, b, search[idx], increase, **budget)  # line 4
             else:
-                a = self.classifier.class_gradient(xs, label=y[idx], batch_size=idx.size).reshape(idx.size, -1)
                 score, i, j = best_pairs_opposed(a, search[idx], increase, **budget)
             rows = np.arange(idx.size)
             mod = modified[idx]

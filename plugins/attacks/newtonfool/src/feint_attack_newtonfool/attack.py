@@ -30,8 +30,9 @@ class NewtonFool(Attack):
       misclassified (an active mask: finished samples stop costing passes), which is the goal
       of the attack and keeps the perturbation as small as the steps allow; samples that are
       never misclassified run all ``max_iter`` iterations.  Each iteration costs one forward
-      (the probabilities, also the termination test) and one class-gradient call of one class
-      on the samples still active.
+      and one backward pass on the samples still active: ``output_gradient`` gives the
+      probabilities (the termination test) and the gradient of ``F_y`` from the same forward
+      pass (a sample found misclassified has paid for one backward pass it does not use).
     * ``||x||_2`` is the norm of the original input, fixed for the run (as in the algorithm).
 
     Spec: ``newtonfool``, ``newtonfool(eta=0.05, max_iter=50)``.
@@ -74,15 +75,16 @@ class NewtonFool(Attack):
         x_norm = lp_norm(x, 2)
         x_adv = x.copy()
         active = np.arange(len(x))
+        eye = np.eye(k, dtype=x.dtype)
         for _ in range(int(self.max_iter)):
-            p = self._predict(x_adv[active])
+            # one forward pass: the probabilities (stop test) and the gradient of F_y (the step)
+            p, grad = self.classifier.output_gradient(x_adv[active], eye[y[active]], logits=False,
+                                                      batch_size=len(active))
             keep = p.argmax(axis=1) == y[active]
-            active, p = active[keep], p[keep]
+            active, p, grad = active[keep], p[keep], grad[keep]
             if active.size == 0:
                 break
             ya = y[active]
-            grad = self.classifier.class_gradient(x_adv[active], label=ya, logits=False,
-                                                  batch_size=len(active))[:, 0]
             d = newtonfool_step(p[np.arange(len(ya)), ya], grad, x_norm[active], float(self.eta), k)
             x_adv[active] = self._clip(x_adv[active] + d)
         return x_adv

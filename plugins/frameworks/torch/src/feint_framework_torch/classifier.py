@@ -23,13 +23,15 @@ class _eval_mode:
     def __enter__(self):
         # flip only the modules whose flag differs: most calls change nothing and walking
         # Module.train() over every submodule on every call is a visible share of a small model's pass
+        # (the flag is a plain instance attribute: setting it in __dict__ skips Module.__setattr__'s
+        # parameter/buffer/submodule dispatch, which is what Module.train() would pay per module)
         self.changed = [m for m in self.model.modules() if m.training != self.train]
         for m in self.changed:
-            m.training = self.train
+            m.__dict__["training"] = self.train
 
     def __exit__(self, *exc):
         for m in self.changed:
-            m.training = not self.train
+            m.__dict__["training"] = not self.train
 
 
 class PyTorchClassifier(Classifier):
@@ -60,6 +62,14 @@ class PyTorchClassifier(Classifier):
     defences : str, list or Preprocessor, optional
     device : str or torch.device, optional
         ``"cuda"`` to run on the GPU when available; CPU by default.
+    memory_format : {"auto", "contiguous", "channels_last"}, default "auto"
+        Layout of 4-D (NCHW) input tensors handed to the model.  ``"auto"``: channels-last
+        strides when there is one channel (the same bytes, so no copy; PyTorch's CPU convolution
+        and max-pooling kernels are faster in it: forward+backward of the digits CNN on 256
+        images 6.1 -> 4.5 ms), NCHW otherwise.  ``"channels_last"``: also converts inputs with
+        several channels (a copy), for a model put in that format
+        (``model.to(memory_format=torch.channels_last)``).  ``"contiguous"``: always NCHW.
+        Results are the same up to float rounding; gradients come back as NCHW arrays.
     dtype : {"float32", "float64"}, default "float32"
         Precision of inputs, outputs and gradients; ``"float64"`` needs a model in double
         precision (``model.double()``), e.g. for tight finite-difference checks.
@@ -74,7 +84,7 @@ class PyTorchClassifier(Classifier):
 
     def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
                  channel_index: int = 1, defences=None, device=None, *, output_shape=None,
-                 eot_samples: int = 1, dtype: str = "float32") -> None:
+                 eot_samples: int = 1, dtype: str = "float32", memory_format: str = "auto") -> None:
         if not isinstance(model, torch.nn.Module):
             raise InvalidParameterError(
                 f"The 'model' parameter of PyTorchClassifier must be a torch.nn.Module. Got {type(model).__name__} instead.")
@@ -86,6 +96,11 @@ class PyTorchClassifier(Classifier):
                 f"Got input_shape={input_shape!r}, nb_classes={nb_classes!r}.")
         super().__init__(clip_values, channel_index, defences, input_shape=input_shape, nb_classes=int(nb_classes),
                          eot_samples=eot_samples, dtype=dtype)
+        if memory_format not in ("auto", "contiguous", "channels_last"):
+            raise InvalidParameterError(
+                "The 'memory_format' parameter of PyTorchClassifier must be 'auto', 'contiguous' or "
+                f"'channels_last'. Got {memory_format!r} instead.")
+        self.memory_format = memory_format
         self.model = model
         self.loss_fn = loss if loss is not None else torch.nn.CrossEntropyLoss()
         self.optimizer = optimizer
@@ -99,11 +114,17 @@ class PyTorchClassifier(Classifier):
     # -- helpers --------------------------------------------------------------------------------
     def _tensor(self, x: np.ndarray, grad: bool = False) -> torch.Tensor:
         t = torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype)).to(self.device)
+        if t.ndim == 4 and self.channel_index == 1 and self.memory_format != "contiguous":
+            n, c, h, w = t.shape
+            if c == 1:       # the same bytes either way: only the strides tell torch which kernels to use
+                t = t.as_strided(t.shape, (h * w, 1, w, 1))
+            elif self.memory_format == "channels_last":
+                t = t.contiguous(memory_format=torch.channels_last)
         return t.requires_grad_(grad)
 
     @staticmethod
     def _numpy(t: torch.Tensor) -> np.ndarray:
-        return t.detach().cpu().numpy()
+        return t.detach().cpu().contiguous().numpy()
 
     def _check_logits(self, z: torch.Tensor, n: int) -> torch.Tensor:
         if z.ndim != 2 or z.shape != (n, self.nb_classes):
@@ -177,4 +198,5 @@ class PyTorchClassifier(Classifier):
         return super().spec()
 
     def get_params(self) -> dict[str, Any]:
-        return {**super().get_params(), "device": str(self.device), "dtype": self.dtype}
+        return {**super().get_params(), "device": str(self.device), "dtype": self.dtype,
+                "memory_format": self.memory_format}

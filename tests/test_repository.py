@@ -26,7 +26,7 @@ def test_plugin_layout(plugin):
     assert (plugin / "README.md").exists()
     assert list((plugin / "tests").glob("test_*.py")), "plugin has no tests"
     deps = " ".join(meta.get("dependencies", []))
-    assert re.search(r"feint-core>=0\.1,<0\.2", deps), deps
+    assert re.search(r"feint-core>=0\.[12],<0\.3", deps), deps
     group = f"feint.{plugin.parent.name}"
     eps = meta.get("entry-points", {}).get(group, {})
     assert eps, f"no entry point in {group}"

@@ -77,7 +77,7 @@ def test_three_reports_with_the_required_fields(first_run):
     assert clever["n_batch"] == 10 and clever["pool_factor"] == 10 and clever["c_init"] == 1.0
     assert clever["random_state"] == 3
     assert data["timings"]["total"] > 0 and data["timings"]["grid"] > 0
-    assert "feint 0.1.0 (" in data["citation"] and "feint-attack-fgsm 0.1.0" in data["citation"]
+    assert f"feint {feint.__version__} (" in data["citation"] and "feint-attack-fgsm 0.1.0" in data["citation"]
     assert "with its default parameters, an Linf budget of 0.3" in data["citation"]
     assert data["sanity"]["status"] in ("passed", "warned")
     names = {c["name"].split(" (")[0] for c in data["sanity"]["checks"]}

@@ -153,11 +153,14 @@ class VirtualAdversarialMethod(Attack):
             d = unit(g.astype(x.dtype), fallback=d)
         d = unit(feasible(d, x, cv), fallback=d)
         eps = x.dtype.type(self.eps)
-        delta = eps * d
+        out = self._clip(x + eps * d)
+        rows = np.arange(len(x))
         for _ in range(10):    # line 14, with the length clipping takes off put back where there is room
-            kept = self._clip(x + delta) - x
-            norms = np.sqrt((kept.reshape(len(x), -1).astype(np.float64) ** 2).sum(axis=1))
-            if np.all(np.abs(norms - self.eps) <= 1e-6 * max(self.eps, 1e-12)):
+            kept = out[rows] - x[rows]
+            norms = np.sqrt((kept.reshape(len(rows), -1).astype(np.float64) ** 2).sum(axis=1))
+            short = np.abs(norms - self.eps) > 1e-6 * max(self.eps, 1e-12)
+            if not short.any():
                 break
-            delta = eps * unit(kept, fallback=d)
-        return self._clip(x + delta)
+            rows = rows[short]                                   # only the rows clipping shortened
+            out[rows] = self._clip(x[rows] + eps * unit(kept[short], fallback=d[rows]))
+        return out

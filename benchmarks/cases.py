@@ -39,7 +39,7 @@ class Case:
     n: int = 256
     targeted: bool = False
     budget: tuple | None = None
-    repeats: int = 5
+    repeats: int = 11
     ratio: bool = True
     note: str = ""
     defaults: bool = False
@@ -54,7 +54,7 @@ class MetricCase:
     metric: str
     params: dict = field(default_factory=dict)
     n: int = 256
-    repeats: int = 3
+    repeats: int = 7
     note: str = ""
 
 
@@ -62,7 +62,7 @@ LINF_EPS, LINF_STEP, ITERS = 0.2, 0.02, 20
 L2_EPS, L2_STEP = 1.0, 0.1
 
 ATTACK_CASES: dict[str, list[Case]] = {
-    "fgsm": [Case("fgsm", "fgsm", {"norm": INF, "eps": LINF_EPS}, budget=(LINF_EPS, INF), repeats=9)],
+    "fgsm": [Case("fgsm", "fgsm", {"norm": INF, "eps": LINF_EPS}, budget=(LINF_EPS, INF), repeats=15)],
     "bim": [Case("bim", "bim", {"norm": INF, "eps": LINF_EPS, "eps_step": LINF_STEP, "max_iter": ITERS},
                  budget=(LINF_EPS, INF))],
     "pgd": [
@@ -72,9 +72,9 @@ ATTACK_CASES: dict[str, list[Case]] = {
                                "num_random_init": 1}, budget=(L2_EPS, 2)),
     ],
     "apgd": [Case("apgd", "apgd", {"norm": INF, "eps": LINF_EPS, "max_iter": ITERS, "nb_random_init": 1,
-                                   "loss_type": "ce"}, budget=(LINF_EPS, INF), repeats=3)],
-    "deepfool": [Case("deepfool", "deepfool", {"max_iter": 50, "overshoot": 0.02, "nb_grads": 10}, repeats=3)],
-    "newtonfool": [Case("newtonfool", "newtonfool", {"max_iter": 50, "eta": 0.01}, repeats=3)],
+                                   "loss_type": "ce"}, budget=(LINF_EPS, INF), repeats=11)],
+    "deepfool": [Case("deepfool", "deepfool", {"max_iter": 50, "overshoot": 0.02, "nb_grads": 10}, repeats=11)],
+    "newtonfool": [Case("newtonfool", "newtonfool", {"max_iter": 50, "eta": 0.01}, repeats=11)],
     "carlini_l2": [Case("carlini_l2", "carlini_l2",
                         {"targeted": False, "confidence": 0.0, "learning_rate": 0.1, "binary_search_steps": 5,
                          "max_iter": 100, "initial_const": 0.1}, repeats=1)],
@@ -82,7 +82,7 @@ ATTACK_CASES: dict[str, list[Case]] = {
                           {"targeted": False, "confidence": 0.0, "learning_rate": 0.005, "max_iter": 100,
                            "initial_const": 1e-5, "largest_const": 20.0}, n=128, repeats=1,
                           peer_n={"art": 8})],
-    "jsma": [Case("jsma", "jsma", {"theta": 1.0, "gamma": 0.3, "target": None}, targeted=True, repeats=3)],
+    "jsma": [Case("jsma", "jsma", {"theta": 1.0, "gamma": 0.3, "target": None}, targeted=True, repeats=11)],
     "vat": [Case("vat", "vat", {"eps": L2_EPS, "max_iter": 1, "xi": 1.0}, budget=(L2_EPS, 2))],
     "universal_perturbation": [
         Case("universal_perturbation", "universal_perturbation",
@@ -103,7 +103,7 @@ ATTACK_CASES: dict[str, list[Case]] = {
 
 METRIC_CASES: dict[str, list[MetricCase]] = {
     "clever_u": [MetricCase("clever_u", "clever_u", {"n_batch": 50, "n_sample": 20, "r": 2.0, "norm": 2,
-                                                     "random_state": 0}, n=16, repeats=1),
+                                                     "random_state": 0}, n=16, repeats=5),
                  MetricCase("clever_u-scipy", "clever_u", {"n_batch": 50, "n_sample": 20, "r": 2.0, "norm": 2,
                                                            "random_state": 0, "fit": "scipy"}, n=16, repeats=1)],
     "empirical_robustness": [MetricCase("empirical_robustness", "empirical_robustness",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
+import math
 import signal
 import statistics
 import time
@@ -131,7 +132,8 @@ def _strength(batch, x_adv, labels, targeted: bool, budget) -> dict:
 def _summarise(row: dict, wall, cpu, passes, floor, n_full: int, use_ratio: bool, scale: dict) -> None:
     """Medians of the timed runs, the passes of the first run, and the median ratio to the floor of each run's passes.
 
-    The floor is the calibrated one times ``scale`` (the load factor measured right after the row).
+    The floor is the calibrated one times ``scale`` (the load factor measured right before and
+    right after the row, geometric mean).
     """
     p = passes[0]
     row["runs"] = len(wall)
@@ -323,7 +325,16 @@ def run(args) -> dict:
     print(f"floor: forward {floor.forward() * 1e3:.2f} ms, forward+backward {floor.forward_backward() * 1e3:.2f} ms "
           f"per {args.n} images (wall)", flush=True)
 
-    args.scale = lambda: local_scale(floor, batch.model, batch.x, batch.y)
+    def scale_around_row():
+        # the load factor after the row, averaged (geometrically) with the one taken just before it
+        after = local_scale(floor, batch.model, batch.x, batch.y)
+        before = getattr(args, "scale_before", None) or after
+        return {c: math.sqrt(before[c] * after[c]) for c in after}
+
+    def before_row():
+        args.scale_before = local_scale(floor, batch.model, batch.x, batch.y)
+
+    args.scale = scale_around_row
     args.feint_outputs = {}
     peers: dict[str, str] = {}
     if args.peers:
@@ -341,6 +352,7 @@ def run(args) -> dict:
         if not _selected(case.key, only, skip):
             continue
         if wanted("feint"):
+            before_row()
             t0 = time.perf_counter()
             row = _feint_attack_row(case, batch, clf, counting, floor, args)
             attack_rows.append(row)
@@ -349,6 +361,7 @@ def run(args) -> dict:
             build = peer_table.ATTACKS.get(lib, {}).get(case.key)
             if build is None or not wanted(lib):
                 continue
+            before_row()
             t0 = time.perf_counter()
             row = _peer_attack_row(lib, version, build, case, batch, ctx, floor, args)
             row["note"] = peer_table.NOTES.get((lib, case.key), "")
@@ -359,6 +372,7 @@ def run(args) -> dict:
             if not _selected(case.key, only, skip):
                 continue
             if wanted("feint"):
+                before_row()
                 t0 = time.perf_counter()
                 row = _feint_metric_row(case, batch, clf, floor, args)
                 metric_rows.append(row)
@@ -367,6 +381,7 @@ def run(args) -> dict:
                 build = peer_table.METRICS.get(lib, {}).get(case.key)
                 if build is None or not wanted(lib):
                     continue
+                before_row()
                 t0 = time.perf_counter()
                 row = _peer_metric_row(lib, version, build, case, batch, ctx, floor, args)
                 metric_rows.append(row)

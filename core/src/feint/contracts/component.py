@@ -76,13 +76,16 @@ class Component:
     # -- parameters ---------------------------------------------------------------------------
     @classmethod
     def _param_signature(cls) -> list[inspect.Parameter]:
-        sig = inspect.signature(cls.__init__)
-        out = []
-        for p in list(sig.parameters.values())[1:]:
-            if p.name in cls._context_args or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            out.append(p)
-        return out
+        # cached per class (in the class's own __dict__, so a subclass never sees its parent's):
+        # inspect.signature costs ~0.1 ms, and spec()/get_params() run on every generate()
+        cached = cls.__dict__.get("_feint_param_signature")
+        if cached is None or cached[0] is not cls.__init__:
+            sig = inspect.signature(cls.__init__)
+            out = tuple(p for p in list(sig.parameters.values())[1:]
+                        if p.name not in cls._context_args and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+            cached = (cls.__init__, out)
+            type.__setattr__(cls, "_feint_param_signature", cached)
+        return list(cached[1])
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -146,10 +146,11 @@ class PyTorchClassifier(Classifier):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), n)
             f = z if logits else torch.softmax(z, dim=1)
-            lab = torch.from_numpy(np.array(labels, dtype=np.int64)).to(self.device)
-            rows = torch.arange(n, device=self.device)
+            # one-hot rows as grad_outputs: a backward per class with no indexing or sum in the graph
+            lab = torch.from_numpy(np.ascontiguousarray(np.asarray(labels, dtype=np.int64).T)).to(self.device)
+            w = torch.zeros((m, n, f.shape[1]), dtype=f.dtype, device=self.device).scatter_(2, lab[:, :, None], 1.0)
             for j in range(m):
-                (g,) = torch.autograd.grad(f[rows, lab[:, j]].sum(), xt, retain_graph=j < m - 1)
+                (g,) = torch.autograd.grad(f, xt, grad_outputs=w[j], retain_graph=j < m - 1)
                 out[:, j] = self._numpy(g)
         return out
 

@@ -34,6 +34,22 @@ class Batch:
     indices: np.ndarray
 
 
+def _channels_last_strides(x: np.ndarray) -> np.ndarray:
+    """The same bytes with the strides PyTorch reads as channels-last (one channel: no copy).
+
+    ``torch.from_numpy`` keeps numpy's strides, and PyTorch's CPU convolution and max-pooling
+    kernels pick their layout from them: with the NCHW strides a fresh array gets, this CNN's
+    forward+backward is ~1.3x slower than with channels-last ones.  The floor, feint (whose
+    torch adapter presents one-channel inputs this way) and the peers that keep the caller's
+    array all get the faster layout this way.
+    """
+    if x.ndim != 4 or x.shape[1] != 1:
+        return x
+    n, c, h, w = x.shape
+    item = x.itemsize
+    return np.lib.stride_tricks.as_strided(x, x.shape, (h * w * item, item, w * item, item))
+
+
 def load_batch(n: int = BATCH, seed: int = 0) -> Batch:
     """The seeded digits CNN (feint's test fixture, cached on disk) and a fixed batch of ``n`` test images.
 
@@ -49,7 +65,7 @@ def load_batch(n: int = BATCH, seed: int = 0) -> Batch:
         pred = model(torch.from_numpy(x_test)).argmax(1).numpy()
     correct = np.flatnonzero(pred == y_test)
     idx = correct[:n]
-    x, y = np.ascontiguousarray(x_test[idx]), y_test[idx].astype(np.int64)
+    x, y = _channels_last_strides(np.ascontiguousarray(x_test[idx])), y_test[idx].astype(np.int64)
     shift = np.random.default_rng(seed).integers(1, 10, size=len(y))
     targets = (y + shift) % 10
     return Batch(model, x, y, targets.astype(np.int64), float((pred == y_test).mean()), idx)
@@ -125,7 +141,7 @@ def _interleaved(fns: dict, repeats: int) -> dict:
 
 
 def _pass_functions(model, x, y, n: int) -> dict:
-    xb = torch.from_numpy(np.ascontiguousarray(x[:n]))
+    xb = torch.from_numpy(_channels_last_strides(np.ascontiguousarray(x[:n])))
     yb = torch.from_numpy(y[:n])
 
     def fwd():

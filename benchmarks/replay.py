@@ -1,0 +1,128 @@
+"""feint's attacks against a replay of their own model calls in plain PyTorch, run by run.
+
+    python -m benchmarks replay [--only 'pgd*,apgd'] [--repeats 15]
+
+A cross-check of the main table's ratio to the floor that needs no floor model.  Each feint row
+of ``cases.py`` runs on the benchmark batch through a classifier that records every call the
+attack makes into the framework (a forward pass of n samples, with or without gradients, and
+how many backward passes it fed).  Then the same calls are replayed with plain PyTorch on the
+same model and the same number of samples: no validation, no copies beyond torch's own, no
+numpy work between them.  The attack's time and its replay's are taken back to back, so load
+drift hits both alike, and the reported ratio is the median over runs of attack ÷ replay (CPU
+time).  What remains above 1 is everything feint does around the passes.  Rows whose runs take
+longer than ``--max-seconds`` are skipped.  Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import statistics
+import time
+
+
+def _recording_model(model, log: list):
+    """The model wrapped so that each forward call appends ``[n, backward passes]`` to ``log``."""
+    import torch
+
+    class Recording(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            out = self.model(x)
+            entry = [int(x.shape[0]), 0]
+            log.append(entry)
+            if out.requires_grad:
+                def count(grad, entry=entry):
+                    entry[1] += 1
+                out.register_hook(count)
+            return out
+
+    return Recording()
+
+
+def _replay(model, x_pool, log) -> None:
+    """Run the logged calls on ``model``: a forward of n samples, then its backward passes (one-hot seeds)."""
+    import torch
+
+    for n, backwards in log:
+        reps = -(-n // len(x_pool))
+        xb = x_pool.repeat((reps, 1, 1, 1))[:n] if reps > 1 else x_pool[:n]
+        if backwards == 0:
+            with torch.no_grad():
+                model(xb).numpy()
+            continue
+        xt = xb.clone().requires_grad_(True)
+        out = model(xt)
+        seed = torch.zeros_like(out)
+        seed[:, 0] = 1.0
+        for j in range(backwards):
+            (g,) = torch.autograd.grad(out, xt, grad_outputs=seed, retain_graph=j < backwards - 1)
+            g.numpy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks replay", description=__doc__.splitlines()[0])
+    p.add_argument("--only", default=None, help="comma-separated fnmatch patterns of row keys")
+    p.add_argument("--repeats", type=int, default=15, help="runs per row (default 15)")
+    p.add_argument("--max-seconds", type=float, default=2.0, help="skip rows whose first run takes longer (default 2)")
+    args = p.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover
+        pass
+    import feint
+    from benchmarks.cases import attack_cases
+    from benchmarks.floor import load_batch
+    from feint_framework_torch import PyTorchClassifier
+
+    batch = load_batch(256)
+    log: list = []
+    clf = PyTorchClassifier((0.0, 1.0), _recording_model(batch.model, log), None, None, (1, 8, 8), 10)
+    x_pool = torch.from_numpy(batch.x)
+    only = args.only.split(",") if args.only else None
+    print(f"{'row':24s} {'calls':>6s} {'attack':>10s} {'replay':>10s}  attack / replay (cpu, median of runs)")
+    for case in attack_cases(feint.list("attack")):
+        if only and not any(fnmatch.fnmatch(case.key, pat) for pat in only):
+            continue
+        if not case.ratio or case.defaults:
+            continue
+        n = min(case.n, len(batch.x))
+        x, y = batch.x[:n], (batch.targets if case.targeted else batch.y)[:n]
+        params = {"batch_size": n, "random_state": 0, "verbose": False, **case.params}
+        if case.targeted:
+            params["targeted"] = True
+        ratios, t_attack, t_replay = [], [], []
+        for _ in range(max(1, args.repeats)):
+            atk = feint.create("attack", case.attack, clf, **params)
+            log.clear()
+            c0 = time.process_time()
+            atk.generate(x, y)
+            ta = time.process_time() - c0
+            calls = list(log)
+            c0 = time.process_time()
+            _replay(batch.model, x_pool, calls)
+            tr = time.process_time() - c0
+            ratios.append(ta / tr)
+            t_attack.append(ta)
+            t_replay.append(tr)
+            if ta > args.max_seconds:
+                break
+        if t_attack[0] > args.max_seconds and len(ratios) == 1:
+            print(f"{case.key:24s} skipped: one run took {t_attack[0]:.1f} s (> --max-seconds)")
+            continue
+        print(f"{case.key:24s} {len(calls):6d} {statistics.median(t_attack) * 1e3:8.1f}ms "
+              f"{statistics.median(t_replay) * 1e3:8.1f}ms  {statistics.median(ratios):.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

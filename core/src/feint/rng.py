@@ -20,13 +20,19 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 2.0 ** -53
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
 def _splitmix64(z: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser, element-wise on uint64 (wrapping arithmetic)."""
+    """The SplitMix64 finaliser, element-wise on uint64 (wrapping arithmetic); ``z`` is not modified."""
     with np.errstate(over="ignore"):
-        z = z + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+        z = z + _GOLDEN                       # the one new array; the rest works in place
+        z ^= z >> _S30
+        z *= _M1
+        z ^= z >> _S27
+        z *= _M2
+        z ^= z >> _S31
+        return z
 
 
 def make_seed(random_state) -> int:
@@ -74,11 +80,15 @@ class SampleRandom:
         if n == 0 or d == 0:
             return np.zeros((n, d), dtype=np.float64)
         start = self._counters[self._pos]
-        steps = start[:, None] + np.arange(d, dtype=np.uint64)[None, :]
         with np.errstate(over="ignore"):
-            bits = _splitmix64(self._keys[self._pos][:, None] + steps * _GOLDEN)
+            # key + (start + k) * golden, as key + start * golden + k * golden
+            base = self._keys[self._pos] + start * _GOLDEN
+            bits = _splitmix64(base[:, None] + np.arange(d, dtype=np.uint64)[None, :] * _GOLDEN)
         self._counters[self._pos] = start + np.uint64(d)
-        return (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        bits >>= _S11
+        out = bits.astype(np.float64)
+        out *= _TO_UNIT
+        return out
 
     @staticmethod
     def _shape(shape) -> tuple:
@@ -93,8 +103,13 @@ class SampleRandom:
         s = self._shape(shape)
         d = int(np.prod(s, dtype=np.int64))
         u = self._unit(2 * d)
-        u1, u2 = 1.0 - u[:, :d], u[:, d:]                     # u1 in (0, 1]: log is finite
-        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)   # Box-Muller
+        z = 1.0 - u[:, :d]                                    # in (0, 1]: the log is finite
+        np.log(z, out=z)                                      # Box-Muller, in place:
+        z *= -2.0                                             # sqrt(-2 log u1) * cos(2 pi u2)
+        np.sqrt(z, out=z)
+        angle = u[:, d:] * (2.0 * np.pi)
+        np.cos(angle, out=angle)
+        z *= angle
         return (loc + scale * z.reshape((len(self), *s))).astype(dtype, copy=False)
 
     def standard_exponential(self, shape=None, dtype=np.float32) -> np.ndarray:

@@ -78,3 +78,35 @@ def test_bad_weights_name_the_shape_and_inputs_are_untouched():
     seen[0][:] = 7                                                 # the callable gets its own copy
     np.testing.assert_array_equal(x, before)
     assert fast.output_gradient(x[:0], np.zeros((0, 4)))[1].shape == (0, 6)
+
+
+def test_eot_averages_the_draws_each_with_its_own_weights():
+    from feint.contracts.preprocessor import Preprocessor
+
+    class Noise(Preprocessor):
+        """Randomised test defence: x + N(0, 0.2), straight-through gradient."""
+
+        name = "t_og_noise"
+        randomised = True
+
+        def __init__(self):
+            self._rng = np.random.default_rng(0)
+
+        def transform(self, x, y=None):
+            return (x + self._rng.normal(0, 0.2, x.shape)).astype(x.dtype), y
+
+    x, y = toy_dataset(12, 6, 4, random_state=1)
+    x = x.astype(np.float64)
+    clf = MLPClassifier((6,), 4, dtype="float64", random_state=1, defences=[Noise()], eot_samples=5)
+    seen = []
+
+    def weights(out, rows):
+        seen.append(out.copy())
+        return np.eye(4)[out.argmax(axis=1)]           # depends on this draw's outputs
+
+    clf.reset_counts()
+    out, g = clf.output_gradient(x, weights)
+    assert len(seen) == 5 and not np.allclose(seen[0], seen[1])        # one call per draw, different draws
+    np.testing.assert_allclose(out, np.mean(seen, axis=0), rtol=1e-12)   # outputs averaged over the draws
+    assert clf.counts.forward == 5 and clf.counts.backward == 5
+    assert g.shape == x.shape and np.all(np.isfinite(g))

@@ -81,6 +81,20 @@ class TorchEngine(_Engine):
             out[:, j] = g.detach().cpu().numpy()
         return out
 
+    def output_gradient(self, x, weights_of, logits):
+        """Outputs and ``m`` weighted sums of them differentiated, from one forward pass."""
+        torch = self.torch
+        xt = self._tensor(x, grad=True)
+        f = self._head(self.model(xt, training=False), logits)
+        out = f.detach().cpu().numpy().astype(np.float32)
+        w = torch.as_tensor(np.ascontiguousarray(weights_of(out)), dtype=f.dtype, device=f.device)
+        n, m = w.shape[:2]
+        g = np.empty((n, m, *x.shape[1:]), dtype=np.float32)
+        for j in range(m):
+            (gj,) = torch.autograd.grad(f, xt, grad_outputs=w[:, j], retain_graph=j < m - 1)
+            g[:, j] = gj.detach().cpu().numpy()
+        return out, g
+
     def loss_gradient(self, x, targets):
         torch = self.torch
         xt = self._tensor(x, grad=True)

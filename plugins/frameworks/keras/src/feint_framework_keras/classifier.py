@@ -169,6 +169,19 @@ class KerasClassifier(Classifier):
         with _TorchModes(self.model):
             return self._engine.loss_gradient(x, targets)
 
+    def _output_gradient(self, x, weights_of, logits):
+        native = getattr(self._engine, "output_gradient", None)
+        if native is None:                  # tensorflow and jax engines: the base class's exact fallback
+            return super()._output_gradient(x, weights_of, logits)
+        with _TorchModes(self.model):
+            out, g = native(x, weights_of, logits)
+        return out, g, (1, g.shape[1])
+
+    @property
+    def native_output_gradient(self) -> bool:
+        """True on the torch backend (one forward pass); the other backends use the fallback."""
+        return hasattr(self._engine, "output_gradient")
+
     # -- training -------------------------------------------------------------------------------
     def _compiled(self):
         model = self.model

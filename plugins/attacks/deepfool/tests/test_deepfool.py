@@ -37,7 +37,7 @@ def test_binary_linear_model_exact_boundary_distance_in_one_step(overshoot):
     clf, x = linear_model(2)
     y = clf.predict(x).argmax(1)
     clf.reset_counts()
-    adv = DeepFool(clf, overshoot=overshoot).generate(x, y)
+    adv = DeepFool(clf, overshoot=overshoot, step_margin=0.0).generate(x, y)
     cost = clf.counts.copy()
     # the distance to the hyperplane Z_0 = Z_1 is |f| / ||w||, reached in one step, times (1 + overshoot)
     w = clf.W[:, 1] - clf.W[:, 0]
@@ -51,6 +51,9 @@ def test_binary_linear_model_exact_boundary_distance_in_one_step(overshoot):
     # classes (which runs its own forward), then the forward that finds every sample fooled
     assert cost.backward_samples == 2 * len(x)
     assert cost.forward_samples == 3 * len(x)
+    # the default step margin (the original code's 1e-4) lengthens that one step by exactly 1e-4
+    margin = DeepFool(clf, overshoot=overshoot).generate(x, y)
+    np.testing.assert_allclose(np.linalg.norm(margin - x, axis=1), (1 + overshoot) * (dist + 1e-4), rtol=1e-9)
 
 
 def test_multiclass_linear_model_one_step_to_the_nearest_boundary():
@@ -60,7 +63,7 @@ def test_multiclass_linear_model_one_step_to_the_nearest_boundary():
     expected = x + 1.02 * r
     fooled_in_one = clf.predict(expected).argmax(1) != y
     assert fooled_in_one.mean() > 0.8       # most samples: the nearest pairwise boundary is the decision boundary
-    adv = DeepFool(clf).generate(x, y)
+    adv = DeepFool(clf, step_margin=0.0).generate(x, y)
     np.testing.assert_allclose(adv[fooled_in_one], expected[fooled_in_one], atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(adv - x, axis=1)[fooled_in_one], 1.02 * dist[fooled_in_one],
                                rtol=1e-9)
@@ -98,15 +101,17 @@ def test_already_misclassified_inputs_cost_nothing_and_stay():
 
 
 def test_box_constraint_does_not_stall():
-    """Steps whose components are clipped away still reach the boundary (the components pushing a
-    coordinate out of the box are left out of the linearisation)."""
+    """Steps whose components are clipped away still cross the boundary (the step margin), where
+    exact steps (step_margin=0) only approach it geometrically."""
     clf = SoftmaxRegression((2,), 2, clip_values=(0.0, 1.0), dtype="float64")
     clf.W = np.array([[1.0, -1.0], [0.0, 1.0]])            # Z_1 - Z_0 = -2 x_0 + x_1
     clf.b = np.array([0.0, -0.5])
     x = np.array([[0.0, 0.2]])                              # x_0 sits on its lower bound
     adv = DeepFool(clf, overshoot=0.02).generate(x, np.array([0]))
     assert clf.predict(adv).argmax(1)[0] == 1
-    assert adv[0, 0] == 0.0 and 0.5 < adv[0, 1] < 0.52      # moved along x_1 only: 0.3 * 1.02 past 0.2
+    assert adv[0, 0] == 0.0 and 0.5 < adv[0, 1] < 0.52      # x_0 stays on its bound: 0.3 * 1.02 past 0.2
+    stalled = DeepFool(clf, overshoot=0.0, step_margin=0.0, max_iter=30).generate(x, np.array([0]))
+    assert clf.predict(stalled).argmax(1)[0] == 0 and 0.499 < stalled[0, 1] < 0.5   # close, never across
 
 
 def test_max_iter_terminates(digits_correct):

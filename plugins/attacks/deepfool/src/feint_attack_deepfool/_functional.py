@@ -20,8 +20,7 @@ def candidate_classes(logits: np.ndarray, y: np.ndarray, nb_grads: int) -> np.nd
     return order[:, :m].astype(np.int64)
 
 
-def deepfool_step(logits: np.ndarray, grads: np.ndarray, cand: np.ndarray, point: np.ndarray | None = None,
-                  clip_values=None) -> np.ndarray:
+def deepfool_step(logits: np.ndarray, grads: np.ndarray, cand: np.ndarray, margin: float = 0.0) -> np.ndarray:
     """The step of equation (6) towards the nearest linearised boundary (equation 5).
 
     Parameters
@@ -29,29 +28,24 @@ def deepfool_step(logits: np.ndarray, grads: np.ndarray, cand: np.ndarray, point
     logits : (n, K) logits ``Z`` at the current point.
     grads : (n, m, *shape) gradients of ``Z_k`` for the classes ``cand`` (column 0 is the label).
     cand : (n, m) candidate classes, column 0 the label ``C(x)``.
-    point, clip_values : optional
-        The current point and the box ``(min, max)``.  Given both, the components of
-        ``w_k`` that would push a component already at a bound out of the box are set to zero,
-        so the step solves the linearised problem on the face of the box the point lies on
-        (unchanged inside the box).
+    margin : float, default 0
+        Length added to the step along its direction (Moosavi-Dezfooli et al.'s code adds 1e-4).
 
     Returns
     -------
-    (n, *shape) step ``|f_l| / ||w_l||^2 * w_l`` with ``w_k = grad Z_k - grad Z_y``,
-    ``f_k = Z_k - Z_y`` and ``l`` the candidate with the smallest ``|f_k| / ||w_k||``.
+    (n, *shape) step ``(|f_l| / ||w_l|| + margin) * w_l / ||w_l||`` with ``w_k = grad Z_k - grad Z_y``,
+    ``f_k = Z_k - Z_y`` and ``l`` the candidate with the smallest ``|f_k| / ||w_k||``; with
+    ``margin=0`` exactly equation 6, ``|f_l| / ||w_l||^2 * w_l``.
     """
     n = len(cand)
     rows = np.arange(n)
     z = np.take_along_axis(logits, cand, axis=1)
     f = (z[:, 1:] - z[:, :1]).astype(np.float64)                   # (n, m-1)
     w = grads[:, 1:] - grads[:, :1]                                # (n, m-1, *shape)
-    if point is not None and clip_values is not None:
-        lo, hi = clip_values
-        p = point[:, None]
-        w = np.where(((p <= lo) & (w < 0)) | ((p >= hi) & (w > 0)), 0, w)
     wn = np.sqrt((w.reshape(n, w.shape[1], -1).astype(np.float64) ** 2).sum(axis=2))
     dist = np.abs(f) / np.maximum(wn, np.sqrt(_TINY))
     best = dist.argmin(axis=1)                                     # equation (5)
-    scale = np.abs(f[rows, best]) / np.maximum(wn[rows, best] ** 2, _TINY)
+    norm = np.maximum(wn[rows, best], np.sqrt(_TINY))
+    scale = (dist[rows, best] + float(margin)) / norm              # = |f| / ||w||^2 when margin = 0
     w_l = w[rows, best]
     return (scale.reshape((-1,) + (1,) * (w_l.ndim - 1)) * w_l).astype(grads.dtype)

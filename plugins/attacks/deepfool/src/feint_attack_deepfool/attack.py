@@ -36,12 +36,15 @@ class DeepFool(Attack):
       computed per iteration: the label and the ``nb_grads - 1`` classes of highest logit at
       the input (fixed for the whole run, as the original's ``num_classes``); the default 10
       covers every class of a 10-class problem.  ``nb_grads >= K`` is plain Algorithm 4.
-    * **The box.**  Components of ``grad Z_k - grad Z_y`` that would push a component already
-      at a bound of ``clip_values`` out of the box are left out of equations 5-6 (they would
-      be clipped away by line 5).  Without this, every step loses its clipped part, the
-      iterates approach the boundary only geometrically and never cross it (on the digits CNN
-      28 % of the inputs stalled for all 100 iterations).  Inside the box, and for
-      ``clip_values=None``, the step is exactly equation 6.
+    * **Step margin** (``step_margin``, default 1e-4, Moosavi-Dezfooli et al.'s code): every
+      step is ``|f_l| / ||w_l|| + step_margin`` long instead of exactly the linearised distance.
+      Without it, iterates whose step is partly clipped at the box (a digit's background
+      pixels at 0) or lands exactly on a boundary in float32 approach the boundary only
+      geometrically and can stall for all ``max_iter`` iterations (27 % of the digits batch);
+      with it they cross.  Steps are taken in full and clipped (lines 4-5): feint 0.1 instead
+      left the components pointing out of the box out of the linearisation, which also
+      avoids stalls but ended 4 % further away on the digits CNN (mean L2 0.538 against
+      0.516, the original code's and foolbox's).  ``step_margin=0`` is equation 6 exactly.
     * **Active masks**: a sample stops costing passes as soon as it is misclassified.
     * ``overshoot`` defaults to 0.02, the value of Moosavi-Dezfooli et al. (the ART paper
       gives none; ART 0.2.2's code used 1e-6, which leaves examples within float rounding of
@@ -60,6 +63,8 @@ class DeepFool(Attack):
         of the steps.
     nb_grads : int, default 10
         Number of classes (the label included) whose gradients are computed per iteration, >= 2.
+    step_margin : float, default 1e-4
+        Length (L2, input units) added to every step, >= 0.
     batch_size, random_state, verbose
         As for every attack (:class:`feint.Attack`); the attack is deterministic.
 
@@ -79,10 +84,11 @@ class DeepFool(Attack):
         "max_iter": [Integer(1, None)],
         "overshoot": [Real(0, None, "left")],
         "nb_grads": [Integer(2, None)],
+        "step_margin": [Real(0, None, "left")],
     }
 
     def __init__(self, classifier, max_iter: int = 100, overshoot: float = 0.02, nb_grads: int = 10,
-                 targeted: bool = False, target=None, batch_size: int = 128, random_state=None,
+                 step_margin: float = 1e-4, targeted: bool = False, target=None, batch_size: int = 128, random_state=None,
                  verbose: bool = True) -> None:
         super().__init__(classifier)
         self._init_params(locals())
@@ -103,7 +109,7 @@ class DeepFool(Attack):
                 break
             grads = self.classifier.class_gradient(out[active], label=cand[active], logits=True,
                                                    batch_size=len(active))
-            step = deepfool_step(z, grads, cand[active], out[active], self.clip_values)
+            step = deepfool_step(z, grads, cand[active], float(self.step_margin))
             x_adv[active] = self._clip(x_adv[active] + step)
             out[active] = self._clip(x[active] + factor * (x_adv[active] - x[active]))
         return out

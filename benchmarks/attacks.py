@@ -197,24 +197,36 @@ def _feint_attack_row(case, batch, clf, counting, floor, args) -> dict:
     return row
 
 
-def _peer_attack_row(lib, version, build, case, batch, ctx, floor, args) -> dict:
+def _seeded(run, x, y):
+    """One peer run on copies of ``x, y`` after seeding every generator the peers draw from.
+
+    torch's, numpy's global one and Python's ``random`` (ART's universal perturbation orders
+    the images with ``random.sample``), so a peer's row is the same on every run.
+    """
+    import random
+
     import numpy as np
     import torch
+
+    def once():
+        torch.manual_seed(0)
+        np.random.seed(0)  # noqa: NPY002 - the peers draw from numpy's global generator
+        random.seed(0)
+        return run(x.copy(), y.copy())
+
+    return once
+
+
+def _peer_attack_row(lib, version, build, case, batch, ctx, floor, args) -> dict:
+    import numpy as np
 
     n = min(case.peer_n.get(lib, case.n), len(batch.x))
     x, y = batch.x[:n], (batch.targets if case.targeted else batch.y)[:n]
     row = {"key": case.key, "attack": case.attack, "library": lib, "version": version, "n": n,
            "targeted": case.targeted, "params": case.params}
     try:
-        run = build(ctx, case)
-
-        def once():
-            torch.manual_seed(0)
-            np.random.seed(0)  # noqa: NPY002 - the peers draw from numpy's global generator
-            return run(x.copy(), y.copy())
-
-        outs, wall, cpu, passes = _timed(once, ctx.model.snapshot, args.repeats or case.repeats, args.row_seconds,
-                                         args.timeout)
+        outs, wall, cpu, passes = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
+                                         args.repeats or case.repeats, args.row_seconds, args.timeout)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)
@@ -257,21 +269,13 @@ def _feint_metric_row(case, batch, clf, floor, args) -> dict:
 
 
 def _peer_metric_row(lib, version, build, case, batch, ctx, floor, args) -> dict:
-    import numpy as np
-    import torch
 
     n = min(case.n, len(batch.x))
     x, y = batch.x[:n], batch.y[:n]
     row = {"key": case.key, "metric": case.metric, "library": lib, "version": version, "n": n, "params": case.params}
     try:
-        run = build(ctx, case)
-        def once():
-            torch.manual_seed(0)
-            np.random.seed(0)  # noqa: NPY002 - the peers draw from numpy's global generator
-            return run(x.copy(), y.copy())
-
-        outs, wall, cpu, passes = _timed(once, ctx.model.snapshot, args.repeats or case.repeats, args.row_seconds,
-                                         args.timeout)
+        outs, wall, cpu, passes = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
+                                         args.repeats or case.repeats, args.row_seconds, args.timeout)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)

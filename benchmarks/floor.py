@@ -101,24 +101,29 @@ class CountingModule(torch.nn.Module):
     feint's own counters match what torch actually ran.
     """
 
-    def __init__(self, model: torch.nn.Module) -> None:
+    def __init__(self, model: torch.nn.Module, log: list | None = None) -> None:
         super().__init__()
         self.model = model
         self.passes = Passes()
+        self.log = log          # optional: one [samples, backward passes] entry per forward call
 
     def forward(self, x):
         out = self.model(x)
         n = int(x.shape[0])
         self.passes.forward += 1
         self.passes.forward_samples += n
+        entry = [n, 0]
+        if self.log is not None:
+            self.log.append(entry)
         if out.requires_grad:
-            out.register_hook(self._backward_hook(n))
+            out.register_hook(self._backward_hook(n, entry))
         return out
 
-    def _backward_hook(self, n: int):
+    def _backward_hook(self, n: int, entry: list):
         def hook(grad):
             self.passes.backward += 1
             self.passes.backward_samples += n
+            entry[1] += 1
         return hook
 
     def snapshot(self) -> Passes:

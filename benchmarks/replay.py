@@ -3,8 +3,8 @@
     python -m benchmarks replay [--only 'pgd*,apgd'] [--repeats 15]
 
 A cross-check of the main table's ratio to the floor that needs no floor model.  Each feint row
-of ``cases.py`` runs on the benchmark batch through a classifier that records every call the
-attack makes into the framework (a forward pass of n samples, with or without gradients, and
+of ``cases.py`` runs on the benchmark batch through a classifier whose model (``floor.CountingModule``)
+logs every call the attack makes into the framework (a forward pass of n samples, with or without gradients, and
 how many backward passes it fed).  Then the same calls are replayed with plain PyTorch on the
 same model and the same number of samples: no validation, no copies beyond torch's own, no
 numpy work between them.  The attack's time and its replay's are taken back to back, so load
@@ -19,28 +19,6 @@ import argparse
 import fnmatch
 import statistics
 import time
-
-
-def _recording_model(model, log: list):
-    """The model wrapped so that each forward call appends ``[n, backward passes]`` to ``log``."""
-    import torch
-
-    class Recording(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, x):
-            out = self.model(x)
-            entry = [int(x.shape[0]), 0]
-            log.append(entry)
-            if out.requires_grad:
-                def count(grad, entry=entry):
-                    entry[1] += 1
-                out.register_hook(count)
-            return out
-
-    return Recording()
 
 
 def _replay(model, x_pool, log) -> None:
@@ -81,12 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         pass
     import feint
     from benchmarks.cases import attack_cases
-    from benchmarks.floor import load_batch
+    from benchmarks.floor import CountingModule, load_batch
     from feint_framework_torch import PyTorchClassifier
 
     batch = load_batch(256)
     log: list = []
-    clf = PyTorchClassifier((0.0, 1.0), _recording_model(batch.model, log), None, None, (1, 8, 8), 10)
+    clf = PyTorchClassifier((0.0, 1.0), CountingModule(batch.model, log), None, None, (1, 8, 8), 10)
     x_pool = torch.from_numpy(batch.x)
     only = args.only.split(",") if args.only else None
     print(f"{'row':24s} {'calls':>6s} {'attack':>10s} {'replay':>10s}  attack / replay (cpu, median of runs)")

@@ -70,16 +70,14 @@ class TorchEngine(_Engine):
             return self.model(self._tensor(x), training=False).detach().cpu().numpy()
 
     def class_gradient(self, x, labels, logits):
-        torch = self.torch
         n, m = labels.shape
-        out = np.empty((n, m, *x.shape[1:]), dtype=np.float32)
-        xt = self._tensor(x, grad=True)
-        f = self._head(self.model(xt, training=False), logits)
-        lab = torch.as_tensor(labels, dtype=torch.int64, device=f.device)
-        for j in range(m):
-            (g,) = torch.autograd.grad(f.gather(1, lab[:, j:j + 1]).sum(), xt, retain_graph=j < m - 1)
-            out[:, j] = g.detach().cpu().numpy()
-        return out
+
+        def one_hot(out):
+            w = np.zeros((n, m, out.shape[1]), dtype=np.float32)
+            np.put_along_axis(w, np.asarray(labels, dtype=np.int64)[:, :, None], 1.0, axis=2)
+            return w
+
+        return self.output_gradient(x, one_hot, logits)[1]
 
     def output_gradient(self, x, weights_of, logits):
         """Outputs and ``m`` weighted sums of them differentiated, from one forward pass."""

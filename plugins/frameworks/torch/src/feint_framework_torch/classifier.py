@@ -140,19 +140,15 @@ class PyTorchClassifier(Classifier):
         return self._numpy(out)
 
     def _class_gradient(self, x, labels, logits):
+        # one-hot grad_outputs through the same forward/backward loop as output_gradient
         n, m = labels.shape
-        out = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
-        with _eval_mode(self.model):
-            xt = self._tensor(x, grad=True)
-            z = self._check_logits(self.model(xt), n)
-            f = z if logits else torch.softmax(z, dim=1)
-            # one-hot rows as grad_outputs: a backward per class with no indexing or sum in the graph
-            lab = torch.from_numpy(np.ascontiguousarray(np.asarray(labels, dtype=np.int64).T)).to(self.device)
-            w = torch.zeros((m, n, f.shape[1]), dtype=f.dtype, device=self.device).scatter_(2, lab[:, :, None], 1.0)
-            for j in range(m):
-                (g,) = torch.autograd.grad(f, xt, grad_outputs=w[j], retain_graph=j < m - 1)
-                out[:, j] = self._numpy(g)
-        return out
+
+        def one_hot(out):
+            w = np.zeros((n, m, out.shape[1]), dtype=self.np_dtype)
+            np.put_along_axis(w, np.asarray(labels, dtype=np.int64)[:, :, None], 1.0, axis=2)
+            return w
+
+        return self._output_gradient(x, one_hot, logits)[1]
 
     def _output_gradient(self, x, weights_of, logits):
         with _eval_mode(self.model):

@@ -110,3 +110,13 @@ def test_eot_averages_the_draws_each_with_its_own_weights():
     np.testing.assert_allclose(out, np.mean(seen, axis=0), rtol=1e-12)   # outputs averaged over the draws
     assert clf.counts.forward == 5 and clf.counts.backward == 5
     assert g.shape == x.shape and np.all(np.isfinite(g))
+
+
+def test_to_categorical_keeps_the_label_shape_for_output_gradient_weights():
+    from feint.labels import to_categorical
+
+    np.testing.assert_array_equal(to_categorical([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
+    w = to_categorical(np.array([[1, 2], [0, 1]]), 3, dtype=np.float64)
+    assert w.shape == (2, 2, 3) and w.dtype == np.float64
+    np.testing.assert_array_equal(w.argmax(axis=2), [[1, 2], [0, 1]])
+    assert w.sum() == 4

@@ -12,10 +12,16 @@ TARGET_RULES = ("least_likely", "next", "random")
 
 
 def to_categorical(labels, nb_classes: int, dtype=np.float32) -> np.ndarray:
-    """One-hot encode integer labels into an ``(n, nb_classes)`` array."""
-    idx = np.asarray(labels).astype(np.int64).reshape(-1)
-    out = np.zeros((idx.shape[0], nb_classes), dtype=dtype)
-    out[np.arange(idx.shape[0]), idx] = 1
+    """One-hot encode integer labels: shape ``labels.shape + (nb_classes,)`` (``(n, K)`` for ``(n,)``).
+
+    ``(n, m)`` labels give ``(n, m, K)``, the weights of ``Classifier.output_gradient`` that pick
+    m classes per sample.
+    """
+    idx = np.asarray(labels).astype(np.int64)
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
+    out = np.zeros((*idx.shape, nb_classes), dtype=dtype)
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
     return out
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from feint import Attack
 from feint._params import Boolean, Real, Satisfies
 from feint.errors import InvalidParameterError
-from feint.labels import target_labels
+from feint.labels import target_labels, to_categorical
 from feint.rng import SampleRandom
 from feint_attack_jsma._saliency import best_pairs, best_pairs_opposed, logit_gradients
 
@@ -148,7 +148,6 @@ class SaliencyMapMethod(Attack):
         search = flat != bound                                    # line 2
         modified = np.zeros_like(search)                          # line 1
         running = np.ones(n, dtype=bool)
-        eye = np.eye(self.classifier.nb_classes, dtype=flat.dtype)
         while True:
             running &= search.sum(axis=1) > 1                     # line 3, |Omega_search| > 1
             idx = np.flatnonzero(running)
@@ -158,7 +157,8 @@ class SaliencyMapMethod(Attack):
             if self.logits:
                 reached = self._predict(xs).argmax(axis=1) == y[idx]
             else:                                                 # F(x) and grad F_y from one forward pass
-                p, a = self.classifier.output_gradient(xs, eye[y[idx]], batch_size=idx.size)
+                p, a = self.classifier.output_gradient(xs, to_categorical(y[idx], self.classifier.nb_classes, flat.dtype),
+                                                      batch_size=idx.size)
                 reached = p.argmax(axis=1) == y[idx]
                 a = a[~reached].reshape(-1, size)
             running[idx[reached]] = False                         # line 3, C(x) = y

@@ -8,6 +8,7 @@ import numpy as np
 
 from feint import Attack
 from feint._params import Integer, Real
+from feint.labels import to_categorical
 from feint.norms import lp_norm
 from feint_attack_newtonfool._functional import newtonfool_step
 
@@ -75,10 +76,9 @@ class NewtonFool(Attack):
         x_norm = lp_norm(x, 2)
         x_adv = x.copy()
         active = np.arange(len(x))
-        eye = np.eye(k, dtype=x.dtype)
         for _ in range(int(self.max_iter)):
             # one forward pass: the probabilities (stop test) and the gradient of F_y (the step)
-            p, grad = self.classifier.output_gradient(x_adv[active], eye[y[active]], logits=False,
+            p, grad = self.classifier.output_gradient(x_adv[active], to_categorical(y[active], k, x.dtype), logits=False,
                                                       batch_size=len(active))
             keep = p.argmax(axis=1) == y[active]
             active, p, grad = active[keep], p[keep], grad[keep]

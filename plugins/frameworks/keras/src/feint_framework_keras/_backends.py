@@ -70,14 +70,9 @@ class TorchEngine(_Engine):
             return self.model(self._tensor(x), training=False).detach().cpu().numpy()
 
     def class_gradient(self, x, labels, logits):
-        n, m = labels.shape
+        from feint.labels import to_categorical
 
-        def one_hot(out):
-            w = np.zeros((n, m, out.shape[1]), dtype=np.float32)
-            np.put_along_axis(w, np.asarray(labels, dtype=np.int64)[:, :, None], 1.0, axis=2)
-            return w
-
-        return self.output_gradient(x, one_hot, logits)[1]
+        return self.output_gradient(x, lambda out: to_categorical(labels, out.shape[1]), logits)[1]
 
     def output_gradient(self, x, weights_of, logits):
         """Outputs and ``m`` weighted sums of them differentiated, from one forward pass."""

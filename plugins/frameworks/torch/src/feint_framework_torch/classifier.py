@@ -10,6 +10,7 @@ import torch
 from feint import Classifier
 from feint.contracts.classifier import ALL_CAPABILITIES
 from feint.errors import InvalidParameterError
+from feint.labels import to_categorical
 
 __all__ = ["PyTorchClassifier"]
 
@@ -141,14 +142,8 @@ class PyTorchClassifier(Classifier):
 
     def _class_gradient(self, x, labels, logits):
         # one-hot grad_outputs through the same forward/backward loop as output_gradient
-        n, m = labels.shape
-
-        def one_hot(out):
-            w = np.zeros((n, m, out.shape[1]), dtype=self.np_dtype)
-            np.put_along_axis(w, np.asarray(labels, dtype=np.int64)[:, :, None], 1.0, axis=2)
-            return w
-
-        return self._output_gradient(x, one_hot, logits)[1]
+        w = to_categorical(labels, self.nb_classes, dtype=self.np_dtype)        # (n, m, K)
+        return self._output_gradient(x, lambda out: w, logits)[1]
 
     def _output_gradient(self, x, weights_of, logits):
         with _eval_mode(self.model):

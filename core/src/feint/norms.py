@@ -61,9 +61,9 @@ def normalize(grad: np.ndarray, norm) -> np.ndarray:
     """The FGM direction of unit Lp norm: sign for inf, g/||g||_p for p = 1, 2 (paper 000 §5.2)."""
     p = parse_norm(norm)
     if p == math.inf:
-        return np.sign(grad).astype(grad.dtype)
+        return np.sign(grad).astype(grad.dtype, copy=False)
     n = lp_norm(grad, p).reshape((-1,) + (1,) * (grad.ndim - 1))
-    return (grad / np.maximum(n, _EPS)).astype(grad.dtype)
+    return (grad / np.maximum(n, _EPS)).astype(grad.dtype, copy=False)
 
 
 def _project_l1(f: np.ndarray, eps: np.ndarray) -> np.ndarray:
@@ -86,15 +86,18 @@ def _project_l1(f: np.ndarray, eps: np.ndarray) -> np.ndarray:
 def project(delta: np.ndarray, eps, norm) -> np.ndarray:
     """Project each perturbation onto the Lp ball of radius ``eps`` (a scalar or per sample)."""
     p = parse_norm(norm)
+    if p == math.inf and np.ndim(eps) == 0:                  # the common case: one radius, no broadcasting
+        e = delta.dtype.type(eps)
+        return np.clip(delta, -e, e).astype(delta.dtype, copy=False)
     eps_arr = np.broadcast_to(np.asarray(eps, dtype=delta.dtype).reshape(-1), (delta.shape[0],))
     shape = (-1,) + (1,) * (delta.ndim - 1)
     if p == math.inf:
         e = eps_arr.reshape(shape)
-        return np.clip(delta, -e, e).astype(delta.dtype)
+        return np.clip(delta, -e, e).astype(delta.dtype, copy=False)
     if p == 2:
         n = lp_norm(delta, 2)
         factor = np.minimum(1.0, eps_arr / np.maximum(n, _EPS)).reshape(shape)
-        return (delta * factor).astype(delta.dtype)
+        return (delta * factor).astype(delta.dtype, copy=False)
     return _project_l1(_flat(delta), eps_arr).reshape(delta.shape)
 
 

@@ -103,14 +103,17 @@ class SampleRandom:
         s = self._shape(shape)
         d = int(np.prod(s, dtype=np.int64))
         u = self._unit(2 * d)
-        z = 1.0 - u[:, :d]                                    # in (0, 1]: the log is finite
-        np.log(z, out=z)                                      # Box-Muller, in place:
-        z *= -2.0                                             # sqrt(-2 log u1) * cos(2 pi u2)
+        z, angle = u[:, :d], u[:, d:]                         # Box-Muller, in place in u:
+        np.subtract(1.0, z, out=z)                            # in (0, 1]: the log is finite
+        np.log(z, out=z)                                      # sqrt(-2 log u1) * cos(2 pi u2)
+        z *= -2.0
         np.sqrt(z, out=z)
-        angle = u[:, d:] * (2.0 * np.pi)
+        angle *= 2.0 * np.pi
         np.cos(angle, out=angle)
         z *= angle
-        return (loc + scale * z.reshape((len(self), *s))).astype(dtype, copy=False)
+        if not (np.isscalar(loc) and loc == 0 and np.isscalar(scale) and scale == 1):
+            z = loc + scale * z
+        return z.reshape((len(self), *s)).astype(dtype, copy=False)
 
     def standard_exponential(self, shape=None, dtype=np.float32) -> np.ndarray:
         s = self._shape(shape)

@@ -46,6 +46,26 @@ def _is_clip(v) -> bool:
         and v[0] < v[1])
 
 
+def _joined(parts: list, shape: tuple, dtype) -> np.ndarray:
+    """The batches' results as one new array; a single batch's own array when the caller may keep it.
+
+    An adapter's result is handed back as is only when it is already the whole answer and a
+    writeable, contiguous array of the right type (a fresh array from the framework), else the
+    batches are copied into a new one (read-only or shared buffers, such as JAX's, are never
+    handed out).
+    """
+    if len(parts) == 1:
+        p = parts[0] = np.asarray(parts[0])
+        if p.shape == tuple(shape) and p.dtype == dtype and p.flags.writeable and p.flags.c_contiguous:
+            return p
+    out = np.empty(shape, dtype=dtype)
+    start = 0
+    for p in parts:
+        out[start:start + len(p)] = p
+        start += len(p)
+    return out
+
+
 class Classifier(Component):
     """Base class of every classifier adapter.
 
@@ -174,15 +194,18 @@ class Classifier(Component):
         if x.ndim < 2:
             raise InvalidInputError(f"{name} must be a batch of shape (n, ...). Got shape {x.shape} instead.")
         out = np.array(x, dtype=self.np_dtype, copy=True)
-        if not np.all(np.isfinite(out)):
+        if not out.size:
+            return out
+        vmin, vmax = out.min(), out.max()          # NaN or inf anywhere shows in one of the two
+        if not (np.isfinite(vmin) and np.isfinite(vmax)):
             bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
             raise InvalidInputError(f"{name} contains {bad} NaN or infinite values; inputs must be finite.")
-        if check_range and self.clip_values is not None and out.size:
+        if check_range and self.clip_values is not None:
             lo, hi = self.clip_values
             tol = 1e-5 * (hi - lo)
-            if out.min() < lo - tol or out.max() > hi + tol:
+            if vmin < lo - tol or vmax > hi + tol:
                 raise InvalidInputError(
-                    f"{name} has values in [{out.min():.6g}, {out.max():.6g}], outside clip_values "
+                    f"{name} has values in [{vmin:.6g}, {vmax:.6g}], outside clip_values "
                     f"({lo}, {hi}). Scale the data to the classifier's range or change clip_values.")
         return out
 
@@ -221,7 +244,7 @@ class Classifier(Component):
             xb, _, _ = self._preprocess(x[sl])
             out.append(np.asarray(self._predict(xb, logits=logits), dtype=self.np_dtype))
             self.counts.add_forward(xb.shape[0])
-        return np.concatenate(out) if out else np.zeros((0, self.nb_classes or 0), self.np_dtype)
+        return _joined(out, (x.shape[0], out[0].shape[1] if out else self.nb_classes or 0), self.np_dtype)
 
     def _labels_for_class_gradient(self, label, n: int) -> np.ndarray:
         k = self.nb_classes
@@ -251,7 +274,7 @@ class Classifier(Component):
         """
         x = self.check_x(x)
         labels = self._labels_for_class_gradient(label, x.shape[0])
-        out = np.zeros((x.shape[0], labels.shape[1], *x.shape[1:]), dtype=self.np_dtype)
+        parts = []
         draws = self._eot_draws()
         for sl in self._batches(x.shape[0], batch_size):
             acc = None
@@ -263,8 +286,8 @@ class Classifier(Component):
                 if trace:
                     g = np.stack([self._backprop(trace, g[:, j]) for j in range(g.shape[1])], axis=1)
                 acc = g if acc is None else acc + g
-            out[sl] = acc / draws
-        return out
+            parts.append(acc / draws if draws > 1 else acc)
+        return _joined(parts, (x.shape[0], labels.shape[1], *x.shape[1:]), self.np_dtype)
 
     def output_gradient(self, x, weights, logits: bool = False, batch_size: int = 128):
         """The outputs and the gradient of weighted sums of them, sharing one forward pass.
@@ -310,8 +333,7 @@ class Classifier(Component):
         if fixed is not None:
             self._check_weights(fixed, n)
         single = fixed is None or fixed.ndim == 2          # a callable's first result decides
-        out = np.zeros((n, k), dtype=self.np_dtype)
-        grad = None
+        outs, grads = [], []
         draws = self._eot_draws()
         for sl in self._batches(n, batch_size):
             rows = np.arange(sl.start, sl.stop)
@@ -339,12 +361,11 @@ class Classifier(Component):
                     g = np.stack([self._backprop(trace, g[:, j]) for j in range(g.shape[1])], axis=1)
                 acc_o = o if acc_o is None else acc_o + o
                 acc_g = g if acc_g is None else acc_g + g
-            if grad is None:
-                grad = np.zeros((n, acc_g.shape[1], *x.shape[1:]), dtype=self.np_dtype)
-            out[sl] = acc_o / draws
-            grad[sl] = acc_g / draws
-        if grad is None:
-            grad = np.zeros((0, 1, *x.shape[1:]), dtype=self.np_dtype)
+            outs.append(acc_o / draws if draws > 1 else acc_o)
+            grads.append(acc_g / draws if draws > 1 else acc_g)
+        m = grads[0].shape[1] if grads else 1
+        out = _joined(outs, (n, k), self.np_dtype)
+        grad = _joined(grads, (n, m, *x.shape[1:]), self.np_dtype)
         return out, (grad[:, 0] if single else grad)
 
     @property
@@ -370,7 +391,7 @@ class Classifier(Component):
         """Gradient of the training loss (cross-entropy) w.r.t. ``x``; labels int, one-hot or soft."""
         x = self.check_x(x)
         t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
-        out = np.zeros_like(x)
+        parts = []
         draws = self._eot_draws()
         for sl in self._batches(x.shape[0], batch_size):
             acc = None
@@ -381,8 +402,8 @@ class Classifier(Component):
                 self.counts.add_backward(xb.shape[0])
                 g = self._backprop(trace, g) if trace else g
                 acc = g if acc is None else acc + g
-            out[sl] = acc / draws
-        return out
+            parts.append(acc / draws if draws > 1 else acc)
+        return _joined(parts, x.shape, self.np_dtype)
 
     def loss(self, x, y, batch_size: int = 128) -> np.ndarray:
         """Per-sample cross-entropy of the predictions against ``y`` (int, one-hot or soft)."""

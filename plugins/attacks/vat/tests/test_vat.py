@@ -9,7 +9,7 @@ from feint.contracts.classifier import softmax
 from feint.errors import CapabilityError
 from feint.testing import MLPClassifier, trained_reference
 from feint_attack_vat import VirtualAdversarialMethod
-from feint_attack_vat._functional import as_probabilities, kl_divergence, kl_gradient_fd
+from feint_attack_vat._functional import as_probabilities, kl_divergence, kl_gradient_fd, step_to_norm
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,7 @@ def test_perturbations_have_l2_norm_eps_on_digits(digits_correct):
     res = VirtualAdversarialMethod(clf, eps=0.1, random_state=0, verbose=False).run(x)
     np.testing.assert_allclose(res.norms["l2"], 0.1, rtol=1e-4)
     big = VirtualAdversarialMethod(clf, eps=1.0, random_state=0, verbose=False).run(x)
-    assert np.all(big.norms["l2"] <= 1.0 + 1e-5)                   # clipping may only shorten it
+    np.testing.assert_allclose(big.norms["l2"], 1.0, rtol=1e-5)  # clipping's loss is put back elsewhere
     assert big.x_adv.min() >= 0.0 and big.x_adv.max() <= 1.0
 
 
@@ -102,3 +102,39 @@ def test_direction_raises_the_kl_far_above_a_random_one_on_digits(digits_correct
         adv = VirtualAdversarialMethod(clf, eps=0.5, max_iter=max_iter, random_state=0, verbose=False).generate(x)
         kl[max_iter] = kl_divergence(p, clf.predict(adv)).mean()
     assert kl[1] > 20 * kl[0]
+
+
+def _bisect_step(x, d, eps, lo, hi):
+    """Reference for step_to_norm: bisection on t of ||clip(x + t d) - x|| = eps, row by row."""
+    out = np.empty_like(x, dtype=np.float64)
+    for i in range(len(x)):
+        xi, di = x[i].astype(np.float64).ravel(), d[i].astype(np.float64).ravel()
+        length = lambda t: np.linalg.norm(np.clip(xi + t * di, lo, hi) - xi)    # noqa: E731
+        a, b = 0.0, 1.0
+        while length(b) < eps and b < 1e12:
+            b *= 2
+        for _ in range(200):
+            m = 0.5 * (a + b)
+            a, b = (m, b) if length(m) < eps else (a, m)
+        out[i] = np.clip(xi + b * di, lo, hi).reshape(x.shape[1:])
+    return out
+
+
+def test_step_to_norm_solves_the_clipped_length_exactly():
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 3, 5)).astype(np.float32)
+    x[x < 0.3], x[x > 0.85] = 0.0, 1.0                          # many components on a bound
+    d = rng.normal(size=x.shape).astype(np.float32)
+    d[1] = 0.0                                                   # no direction: no step
+    d[2] = np.where(x[2] > 0.5, 1.0, 0.0)                        # little room: every moving part on its bound
+    for eps in (0.2, 1.0, 2.5):
+        got = step_to_norm(x, d, eps, (0.0, 1.0))
+        assert got.dtype == np.float32 and got.min() >= 0.0 and got.max() <= 1.0
+        np.testing.assert_allclose(got, _bisect_step(x, d, eps, 0.0, 1.0), atol=2e-6)
+        norms = np.linalg.norm((got - x).reshape(40, -1).astype(np.float64), axis=1)
+        room = np.linalg.norm(_bisect_step(x, d, 1e9, 0.0, 1.0).reshape(40, -1) - x.reshape(40, -1), axis=1)
+        np.testing.assert_allclose(norms, np.minimum(eps, room), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(step_to_norm(x, d, 1.0, (0.0, 1.0))[1], x[1])
+    free = step_to_norm(x, d, 0.7, None)                         # no box: eps along d
+    np.testing.assert_allclose(np.linalg.norm((free - x).reshape(40, -1), axis=1)[d.reshape(40, -1).any(1)], 0.7,
+                               rtol=1e-5)

@@ -169,3 +169,19 @@ def test_memory_formats_give_the_same_results(channels):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(InvalidParameterError, match=r"memory_format.*Got 'nhwc'"):
         PyTorchClassifier((0.0, 1.0), model, input_shape=(channels, 8, 8), nb_classes=5, memory_format="nhwc")
+
+
+def test_the_fallback_output_gradient_matches_the_native_one():
+    """feint.testing.without_native_output_gradient works on torch: class gradients keep their own loop."""
+    from feint.testing import without_native_output_gradient
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4))
+    clf = PyTorchClassifier((0.0, 1.0), model, input_shape=(12,), nb_classes=4)
+    slow = without_native_output_gradient(clf)
+    assert clf.native_output_gradient and not slow.native_output_gradient
+    x = np.random.default_rng(0).uniform(0, 1, (5, 12)).astype(np.float32)
+    w = np.random.default_rng(1).normal(size=(5, 2, 4)).astype(np.float32)
+    for logits in (False, True):
+        for a, b in zip(slow.output_gradient(x, w, logits=logits), clf.output_gradient(x, w, logits=logits)):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

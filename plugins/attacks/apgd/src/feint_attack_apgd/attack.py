@@ -199,74 +199,84 @@ class AutoProjectedGradientDescent(Attack):
         return out
 
     def _apgd(self, x0, start, y, y_true):
-        """One run of Algorithm 1; returns (fooled, x_out, best loss) per sample."""
+        """One run of Algorithm 1; returns (fooled, x_out, best loss) per sample.
+
+        The state of the samples still running is kept in compact arrays (row ``i`` belongs to
+        sample ``idx[i]``) that shrink when samples succeed, so an iteration costs in proportion
+        to the samples left, with no gathers from full-size arrays.
+        """
         n = len(x0)
         shape = (-1,) + (1,) * (x0.ndim - 1)
         p = parse_norm(self.norm)
         ckpts = checkpoints(int(self.max_iter))
-        eta = np.full(n, 2.0 * float(self.eps), dtype=x0.dtype)
 
-        x_cur, x_prev = start.copy(), start.copy()
-        z, grad = self._logits_and_gradient(x_cur, y, y_true)
+        z, grad = self._logits_and_gradient(start, y, y_true)
         f = self._loss(z, y, y_true)
         found = self._is_adversarial(z, y)
-        x_out = x_cur.copy()
-        act = np.flatnonzero(~found)
+        x_out = start.copy()
+        f_out = np.full(n, np.inf)
+        idx = np.flatnonzero(~found)
+        # per running sample: inputs, labels, iterates, gradient, loss, step, best point, counters
+        x0, y, y_true = x0[idx], y[idx], y_true[idx]
+        x_cur, grad, f = start[idx], grad[idx], f[idx]
+        x_prev = x_cur.copy()
+        eta = np.full(len(idx), 2.0 * float(self.eps), dtype=x0.dtype)
         f_max, x_max, g_max = f.copy(), x_cur.copy(), grad.copy()
-        increases = np.zeros(n, dtype=np.int64)
-        reduced_last = np.zeros(n, dtype=bool)
+        increases = np.zeros(len(idx), dtype=np.int64)
+        reduced_last = np.zeros(len(idx), dtype=bool)
         f_max_ckpt = f_max.copy()
         last_ckpt = 0
 
         for k in range(int(self.max_iter)):
-            if act.size == 0:
+            if idx.size == 0:
                 break
-            a = act
             alpha = np.float32(1.0 if k == 0 else MOMENTUM)
-            xa = x_cur[a]
-            step = eta[a].reshape(shape) * normalize(grad[a], p)
-            zk = self._project(xa + step, x0[a])
-            x_new = self._project(xa + alpha * (zk - xa) + (1 - alpha) * (xa - x_prev[a]), x0[a])
-            x_prev[a], x_cur[a] = xa, x_new
+            step = eta.reshape(shape) * normalize(grad, p)
+            zk = self._project(x_cur + step, x0)
+            x_new = self._project(x_cur + alpha * (zk - x_cur) + (1 - alpha) * (x_cur - x_prev), x0)
+            x_prev, x_cur = x_cur, x_new
 
             last = k + 1 == self.max_iter
             if last:                                                # no step follows: no gradient
                 z_new = self._predict(x_new, logits=True)
             else:
-                z_new, g_new = self._logits_and_gradient(x_new, y[a], y_true[a])
-            f_new = self._loss(z_new, y[a], y_true[a])
-            increases[a] += f_new > f[a]
-            f[a] = f_new
-            succ = self._is_adversarial(z_new, y[a])
-            found[a[succ]] = True
-            x_out[a[succ]] = x_new[succ]
-            improved = np.zeros(n, dtype=bool)
-            improved[a] = (f_new > f_max[a]) & ~succ
+                z_new, grad = self._logits_and_gradient(x_new, y, y_true)
+            f_new = self._loss(z_new, y, y_true)
+            increases += f_new > f
+            f = f_new
+            succ = self._is_adversarial(z_new, y)
+            improved = (f > f_max) & ~succ
             f_max[improved] = f[improved]
             x_max[improved] = x_cur[improved]
-            keep = ~succ
-            act = a[keep]
-            if last or act.size == 0:
+            if not last:
+                g_max[improved] = grad[improved]
+            if succ.any():                                          # these stop: output, then drop their rows
+                found[idx[succ]] = True
+                x_out[idx[succ]] = x_new[succ]
+                keep = ~succ
+                idx, x0, y, y_true = idx[keep], x0[keep], y[keep], y_true[keep]
+                x_cur, x_prev, f, eta = x_cur[keep], x_prev[keep], f[keep], eta[keep]
+                f_max, x_max, g_max = f_max[keep], x_max[keep], g_max[keep]
+                increases, reduced_last, f_max_ckpt = increases[keep], reduced_last[keep], f_max_ckpt[keep]
+                if not last:
+                    grad = grad[keep]
+            if last or idx.size == 0:
                 break
-            grad[act] = g_new[keep]
-            g_max[improved] = grad[improved]
 
             if k + 1 in ckpts:
                 window = (k + 1) - last_ckpt
-                cond1 = increases[act] < self.rho * window
-                cond2 = ~reduced_last[act] & (f_max[act] <= f_max_ckpt[act])
-                halve = cond1 | cond2
-                h = act[halve]
+                cond1 = increases < self.rho * window
+                cond2 = ~reduced_last & (f_max <= f_max_ckpt)
+                h = cond1 | cond2
                 eta[h] /= 2
                 x_cur[h] = x_max[h]
                 grad[h] = g_max[h]
                 f[h] = f_max[h]
-                reduced_last[:] = False
-                reduced_last[h] = True
+                reduced_last = h
                 increases[:] = 0
                 f_max_ckpt = f_max.copy()
                 last_ckpt = k + 1
 
-        fail = ~found
-        x_out[fail] = x_max[fail]
-        return found, x_out, np.where(found, np.inf, f_max)
+        x_out[idx] = x_max                                           # never fooled: the best point
+        f_out[idx] = f_max
+        return found, x_out, f_out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_probabilities", "feasible", "kl_divergence", "kl_gradient_fd", "unit"]
+__all__ = ["as_probabilities", "feasible", "kl_divergence", "kl_gradient_fd", "step_to_norm", "unit"]
 
 #: elements of the (samples, N, *input) finite-difference stacks built at once (bounds memory only)
 FD_STACK_ELEMENTS = 1 << 22
@@ -17,7 +17,7 @@ def as_probabilities(out: np.ndarray) -> np.ndarray:
     softmax is taken in float64 and returned as float64).
     """
     out = np.asarray(out, dtype=np.float64)
-    if out.size and np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+    if out.size and out.min() >= 0 and np.abs(out.sum(axis=1) - 1.0).max() <= 1e-3:
         return out / out.sum(axis=1, keepdims=True)
     z = out - out.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -33,13 +33,13 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def unit(d: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
-    """``d / ||d||_2`` per sample; rows of norm 0 take ``fallback``'s row (or stay 0)."""
-    flat = d.reshape(d.shape[0], -1).astype(np.float64)
-    norm = np.linalg.norm(flat, axis=1)
-    out = flat / np.where(norm > 0, norm, 1.0)[:, None]
+    """``d / ||d||_2`` per sample, in ``d``'s dtype; rows of norm 0 take ``fallback``'s row (or stay 0)."""
+    flat = d.reshape(d.shape[0], -1)
+    norm = np.sqrt(np.einsum("ij,ij->i", flat, flat, dtype=np.float64))
+    out = flat / np.where(norm > 0, norm, 1.0).astype(d.dtype)[:, None]
     if fallback is not None:
         out = np.where((norm > 0)[:, None], out, fallback.reshape(d.shape[0], -1))
-    return out.reshape(d.shape).astype(d.dtype)
+    return out.reshape(d.shape).astype(d.dtype, copy=False)
 
 
 def feasible(g: np.ndarray, x: np.ndarray, clip_values) -> np.ndarray:
@@ -49,6 +49,55 @@ def feasible(g: np.ndarray, x: np.ndarray, clip_values) -> np.ndarray:
     lo, hi = clip_values
     out = (x <= lo) & (g < 0) | (x >= hi) & (g > 0)
     return np.where(out, 0, g).astype(g.dtype)
+
+
+def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.ndarray:
+    """``clip(x + t * d)`` per sample, with ``t >= 0`` solved so that the step has L2 norm ``eps``.
+
+    ``f(t) = ||clip(x + t d) - x||^2`` is non-decreasing and piecewise quadratic: component ``i``
+    grows as ``t^2 d_i^2`` until ``t`` reaches the breakpoint ``t_i`` where it meets its bound,
+    then stays at ``t_i^2 d_i^2``.  With the set of components on their bound at ``t`` fixed,
+    ``C + t'^2 W = eps^2`` (``C`` their squared lengths, ``W`` the squared ``d`` of the others)
+    gives the next ``t'``.  From ``t = eps / ||d||`` these steps never pass the solution (the
+    components that reach their bound in between add less than assumed) and stop, exactly on it,
+    as soon as the set no longer grows: a few vectorised rounds instead of a sort.  A row whose
+    box leaves less room than ``eps`` (or whose ``d`` is zero) gets the longest step along ``d``
+    (every moving component on its bound).  Without ``clip_values`` this is
+    ``x + eps * d / ||d||``.
+    """
+    n = x.shape[0]
+    xf = x.reshape(n, -1).astype(np.float64)
+    df = d.reshape(n, -1).astype(np.float64)
+    w = df * df
+    w_all = w.sum(axis=1)
+    eps2 = float(eps) ** 2
+    with np.errstate(divide="ignore"):
+        t = np.sqrt(eps2 / w_all)                                       # no clipping: ||t d|| = eps
+    if clip_values is not None:
+        lo, hi = float(clip_values[0]), float(clip_values[1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tb = (np.where(df > 0, hi, lo) - xf) / df                   # breakpoints t_i (bound reached)
+        np.copyto(tb, np.inf, where=df == 0)                            # d_i = 0 never moves
+        np.maximum(tb, 0.0, out=tb)
+        with np.errstate(invalid="ignore"):
+            full = np.where(df != 0, tb * tb * w, 0.0)                  # t_i^2 d_i^2: component i on its bound
+        longest = np.where(np.isfinite(tb), tb, 0.0).max(axis=1)        # every moving component on its bound
+        on = np.zeros_like(tb, dtype=bool)
+        while True:
+            now = tb <= t[:, None]
+            if np.array_equal(now, on):
+                break
+            on = now
+            c = np.where(on, full, 0.0).sum(axis=1)
+            free = w_all - np.where(on, w, 0.0).sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
+            t = np.where(free > 1e-12 * w_all, np.minimum(t, longest), longest)
+    t = np.where(np.isfinite(t), t, 0.0)                                # d = 0: no step
+    out = xf + t[:, None] * df
+    if clip_values is not None:
+        np.clip(out, lo, hi, out=out)
+    return out.reshape(x.shape).astype(x.dtype)
 
 
 def kl_gradient_fd(predict_probs, x: np.ndarray, p: np.ndarray, width: float, clip_values) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 from feint import Attack
 from feint._params import Integer, Options, Real
 from feint.errors import CapabilityError
-from feint_attack_vat._functional import as_probabilities, feasible, kl_gradient_fd, unit
+from feint_attack_vat._functional import as_probabilities, feasible, kl_gradient_fd, step_to_norm, unit
 
 __all__ = ["VirtualAdversarialMethod"]
 
@@ -51,9 +51,10 @@ class VirtualAdversarialMethod(Attack):
       rows (a model whose outputs are logits) are turned into probabilities with a softmax.
     * Components of the gradient that point out of ``clip_values`` where the input is already on
       the bound are set to zero before normalising (line 14 would clip them away), and the length
-      that clipping still takes off elsewhere is put back on the components with room (a few
-      rescale-and-clip rounds), so the perturbation has L2 norm ``eps`` whenever the box allows
-      it.  Where the gradient is exactly zero (saturated outputs) ``d`` keeps its previous value.
+      that clipping still takes off elsewhere is put back: the output is ``clip(x + t * d)`` with
+      ``t >= eps`` solved exactly per sample (:func:`~feint_attack_vat._functional.step_to_norm`),
+      so the perturbation has L2 norm ``eps`` whenever the box allows it (else the longest step
+      along ``d`` the box allows).  Where the gradient is exactly zero (saturated outputs) ``d`` keeps its previous value.
     * Clean probabilities are computed once per call and reused for the labels of :meth:`run`.
 
     Spec: ``vat``, ``vat(eps=0.5, max_iter=2)``, ``vat(method='finite_diff', finite_diff=1e-3)``.
@@ -151,16 +152,5 @@ class VirtualAdversarialMethod(Attack):
             x_eval = self._clip(x + x.dtype.type(self.xi) * d)
             g = feasible(self._kl_gradient(x_eval, p), x_eval, cv)
             d = unit(g.astype(x.dtype), fallback=d)
-        d = unit(feasible(d, x, cv), fallback=d)
-        eps = x.dtype.type(self.eps)
-        out = self._clip(x + eps * d)
-        rows = np.arange(len(x))
-        for _ in range(10):    # line 14, with the length clipping takes off put back where there is room
-            kept = out[rows] - x[rows]
-            norms = np.sqrt((kept.reshape(len(rows), -1).astype(np.float64) ** 2).sum(axis=1))
-            short = np.abs(norms - self.eps) > 1e-6 * max(self.eps, 1e-12)
-            if not short.any():
-                break
-            rows = rows[short]                                   # only the rows clipping shortened
-            out[rows] = self._clip(x[rows] + eps * unit(kept[short], fallback=d[rows]))
-        return out
+        # line 14; step_to_norm takes any length of d, and a row whose feasible part is zero gets no step
+        return step_to_norm(x, feasible(d, x, cv), float(self.eps), cv)

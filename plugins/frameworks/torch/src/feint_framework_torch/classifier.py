@@ -15,6 +15,17 @@ from feint.labels import to_categorical
 __all__ = ["PyTorchClassifier"]
 
 
+def _modules(root: torch.nn.Module) -> list:
+    """The module and its submodules (a shared one may appear twice): ``Module.modules()`` without
+    the generator chain, name prefixes and memo set, which cost more than the flags they read."""
+    out, stack = [], [root]
+    while stack:
+        m = stack.pop()
+        out.append(m)
+        stack.extend(c for c in m._modules.values() if c is not None)
+    return out
+
+
 class _eval_mode:
     """Put a module in eval (or train) mode and restore what it was."""
 
@@ -26,7 +37,7 @@ class _eval_mode:
         # Module.train() over every submodule on every call is a visible share of a small model's pass
         # (the flag is a plain instance attribute: setting it in __dict__ skips Module.__setattr__'s
         # parameter/buffer/submodule dispatch, which is what Module.train() would pay per module)
-        self.changed = [m for m in self.model.modules() if m.training != self.train]
+        self.changed = [m for m in _modules(self.model) if m.training != self.train]
         for m in self.changed:
             m.__dict__["training"] = self.train
 
@@ -143,7 +154,9 @@ class PyTorchClassifier(Classifier):
     def _class_gradient(self, x, labels, logits):
         # one-hot grad_outputs through the same forward/backward loop as output_gradient
         w = to_categorical(labels, self.nb_classes, dtype=self.np_dtype)        # (n, m, K)
-        return self._output_gradient(x, lambda out: w, logits)[1]
+        # this class's own loop, not self._output_gradient: a subclass may swap that for the base
+        # class's predict + class_gradient fallback (feint.testing.without_native_output_gradient)
+        return PyTorchClassifier._output_gradient(self, x, lambda out: w, logits)[1]
 
     def _output_gradient(self, x, weights_of, logits):
         with _eval_mode(self.model):

@@ -71,28 +71,36 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
     w = df * df
     w_all = w.sum(axis=1)
     eps2 = float(eps) ** 2
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         t = np.sqrt(eps2 / w_all)                                       # no clipping: ||t d|| = eps
-    if clip_values is not None:
-        lo, hi = float(clip_values[0]), float(clip_values[1])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        if clip_values is not None:
+            lo, hi = float(clip_values[0]), float(clip_values[1])
             tb = (np.where(df > 0, hi, lo) - xf) / df                   # breakpoints t_i (bound reached)
-        np.copyto(tb, np.inf, where=df == 0)                            # d_i = 0 never moves
-        np.maximum(tb, 0.0, out=tb)
-        with np.errstate(invalid="ignore"):
+            np.copyto(tb, np.inf, where=df == 0)                        # d_i = 0 never moves
+            np.maximum(tb, 0.0, out=tb)
             full = np.where(df != 0, tb * tb * w, 0.0)                  # t_i^2 d_i^2: component i on its bound
-        longest = np.where(np.isfinite(tb), tb, 0.0).max(axis=1)        # every moving component on its bound
-        on = np.zeros_like(tb, dtype=bool)
-        while True:
-            now = tb <= t[:, None]
-            if np.array_equal(now, on):
-                break
-            on = now
-            c = np.where(on, full, 0.0).sum(axis=1)
-            free = w_all - np.where(on, w, 0.0).sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
-            t = np.where(free > 1e-12 * w_all, np.minimum(t, longest), longest)
+            on = np.zeros_like(tb, dtype=bool)
+            rows = None                                                 # the rows whose set may still grow
+            while True:
+                if rows is None:
+                    now = tb <= t[:, None]
+                    grew = (now != on).any(axis=1)
+                    rows, now = np.flatnonzero(grew), now[grew]
+                else:
+                    now = tb[rows] <= t[rows, None]
+                    grew = (now != on[rows]).any(axis=1)
+                    rows, now = rows[grew], now[grew]
+                if rows.size == 0:
+                    break
+                on[rows] = now
+                c = (full[rows] * now).sum(axis=1)
+                free = w_all[rows] - (w[rows] * now).sum(axis=1)
+                t_new = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
+                spent = ~(free > 1e-12 * w_all[rows])                   # every moving component on its bound
+                if spent.any():
+                    tb_s = tb[rows[spent]]
+                    t_new[spent] = np.where(np.isfinite(tb_s), tb_s, 0.0).max(axis=1)
+                t[rows] = t_new
     t = np.where(np.isfinite(t), t, 0.0)                                # d = 0: no step
     out = xf + t[:, None] * df
     if clip_values is not None:

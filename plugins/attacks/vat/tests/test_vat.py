@@ -106,16 +106,18 @@ def test_direction_raises_the_kl_far_above_a_random_one_on_digits(digits_correct
 
 def _bisect_step(x, d, eps, lo, hi):
     """Reference for step_to_norm: bisection on t of ||clip(x + t d) - x|| = eps, row by row."""
+    def length(xi, di, t):
+        return np.linalg.norm(np.clip(xi + t * di, lo, hi) - xi)
+
     out = np.empty_like(x, dtype=np.float64)
     for i in range(len(x)):
         xi, di = x[i].astype(np.float64).ravel(), d[i].astype(np.float64).ravel()
-        length = lambda t: np.linalg.norm(np.clip(xi + t * di, lo, hi) - xi)    # noqa: E731
         a, b = 0.0, 1.0
-        while length(b) < eps and b < 1e12:
+        while length(xi, di, b) < eps and b < 1e12:
             b *= 2
         for _ in range(200):
             m = 0.5 * (a + b)
-            a, b = (m, b) if length(m) < eps else (a, m)
+            a, b = (m, b) if length(xi, di, m) < eps else (a, m)
         out[i] = np.clip(xi + b * di, lo, hi).reshape(x.shape[1:])
     return out
 

@@ -138,50 +138,60 @@ class SaliencyMapMethod(Attack):
 
     def _generate_batch(self, x, y, rng):
         n = x.shape[0]
-        flat = x.reshape(n, -1).copy()
+        flat = x.reshape(n, -1).copy()                            # the output; rows written back as they stop
         lo, hi = (flat.dtype.type(v) for v in self.classifier.clip_values)
         size = flat.shape[1]
         theta = flat.dtype.type(self.theta)
         increase = self.theta > 0
         bound = hi if increase else lo
         limit = math.floor(self.gamma * size)
-        search = flat != bound                                    # line 2
+        # the running samples' state, in compact arrays that shrink as samples stop
+        idx = np.arange(n)
+        cur = flat.copy()
+        search = cur != bound                                     # line 2
         modified = np.zeros_like(search)                          # line 1
-        running = np.ones(n, dtype=bool)
-        while True:
-            running &= search.sum(axis=1) > 1                     # line 3, |Omega_search| > 1
-            idx = np.flatnonzero(running)
+        yc = np.asarray(y)
+        onehot = to_categorical(yc, self.classifier.nb_classes, flat.dtype)
+
+        def keep_only(keep):
+            nonlocal idx, cur, search, modified, yc, onehot
+            flat[idx[~keep]] = cur[~keep]
+            idx, cur, search, modified, yc, onehot = (idx[keep], cur[keep], search[keep], modified[keep],
+                                                      yc[keep], onehot[keep])
+
+        while idx.size:
+            keep_only(search.sum(axis=1) > 1)                     # line 3, |Omega_search| > 1
             if idx.size == 0:
                 break
-            xs = flat[idx].reshape((idx.size, *x.shape[1:]))
+            xs = cur.reshape((idx.size, *x.shape[1:]))
             if self.logits:
-                reached = self._predict(xs).argmax(axis=1) == y[idx]
+                reached = self._predict(xs).argmax(axis=1) == yc
             else:                                                 # F(x) and grad F_y from one forward pass
-                p, a = self.classifier.output_gradient(xs, to_categorical(y[idx], self.classifier.nb_classes, flat.dtype),
-                                                      batch_size=idx.size)
-                reached = p.argmax(axis=1) == y[idx]
+                p, a = self.classifier.output_gradient(xs, onehot, batch_size=idx.size)
+                reached = p.argmax(axis=1) == yc
                 a = a[~reached].reshape(-1, size)
-            running[idx[reached]] = False                         # line 3, C(x) = y
-            idx, xs = idx[~reached], xs[~reached]
+            keep_only(~reached)                                   # line 3, C(x) = y
             if idx.size == 0:
                 break
             budget = {}
             if self.exhaust_budget:                               # only pairs that fit the budget
-                budget = {"modified": modified[idx], "room": limit - modified[idx].sum(axis=1)}
+                budget = {"modified": modified, "room": limit - modified.sum(axis=1)}
             if self.logits:
-                a, b = logit_gradients(self.classifier, xs, y[idx], batch_size=idx.size)
-                score, i, j = best_pairs(a, b, search[idx], increase, **budget)  # line 4
+                a, b = logit_gradients(self.classifier, cur.reshape((idx.size, *x.shape[1:])), yc,
+                                       batch_size=idx.size)
+                score, i, j = best_pairs(a, b, search, increase, **budget)  # line 4
             else:
-                score, i, j = best_pairs_opposed(a, search[idx], increase, **budget)
+                score, i, j = best_pairs_opposed(a, search, increase, **budget)
             rows = np.arange(idx.size)
-            mod = modified[idx]
+            mod = modified.copy()
             mod[rows, i] = True                                   # line 5
             mod[rows, j] = True
-            stop = ~np.isfinite(score) | (mod.sum(axis=1) > limit)  # line 6
-            running[idx[stop]] = False
-            go, i, j = idx[~stop], i[~stop], j[~stop]
-            modified[go] = mod[~stop]
+            go = np.isfinite(score) & (mod.sum(axis=1) <= limit)  # line 6
+            modified = mod
+            keep_only(go)
+            i, j, rows = i[go], j[go], rows[:idx.size]
             for k in (i, j):                                      # lines 9-10
-                flat[go, k] = np.clip(flat[go, k] + theta, lo, hi)
-                search[go, k] = flat[go, k] != bound
+                cur[rows, k] = np.clip(cur[rows, k] + theta, lo, hi)
+                search[rows, k] = cur[rows, k] != bound
+        flat[idx] = cur
         return flat.reshape(x.shape)

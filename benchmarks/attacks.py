@@ -70,22 +70,26 @@ def _deadline(seconds: float | None):
 
 
 def _timed(fn: Callable[..., Any], counter: Callable[[], Any], repeats: int, row_seconds: float,
-           timeout: float | None = None, prepare: Callable[[], Any] | None = None):
-    """Run ``fn`` up to ``repeats`` times (fewer once ``row_seconds`` are spent): outputs, wall, cpu, passes.
+           timeout: float | None = None, prepare: Callable[[], Any] | None = None, replayer=None):
+    """Run ``fn`` up to ``repeats`` times (fewer once ``row_seconds`` are spent).
 
-    With ``prepare``, each run is ``fn(prepare())`` and only ``fn`` is timed (e.g. a fresh attack
-    object is built untimed, then only ``generate`` is timed).
+    Returns outputs, wall and CPU seconds, passes, and per run the ``(wall, cpu)`` seconds of a
+    plain-torch replay of that run's model calls, taken right after it (``replayer``; None
+    without one).  With ``prepare``, each run is ``fn(prepare())`` and only ``fn`` is timed
+    (e.g. a fresh attack object is built untimed, then only ``generate`` is timed).
     """
     with _deadline(timeout):
-        return _timed_runs(fn, counter, repeats, row_seconds, prepare)
+        return _timed_runs(fn, counter, repeats, row_seconds, prepare, replayer)
 
 
-def _timed_runs(fn, counter, repeats, row_seconds, prepare):
-    outs, wall, cpu, passes = [], [], [], []
+def _timed_runs(fn, counter, repeats, row_seconds, prepare, replayer=None):
+    outs, wall, cpu, passes, replays = [], [], [], [], []
     spent = 0.0
     for _ in range(max(1, repeats)):
         args = (prepare(),) if prepare is not None else ()
         before = counter()
+        if replayer is not None:
+            replayer.start()
         w0, c0 = time.perf_counter(), time.process_time()
         out = fn(*args)
         c1, w1 = time.process_time(), time.perf_counter()
@@ -93,10 +97,12 @@ def _timed_runs(fn, counter, repeats, row_seconds, prepare):
         outs.append(out)
         wall.append(w1 - w0)
         cpu.append(c1 - c0)
+        if replayer is not None:
+            replays.append(replayer.measure())
         spent += w1 - w0
         if spent + (w1 - w0) > row_seconds:
             break
-    return outs, wall, cpu, passes
+    return outs, wall, cpu, passes, (replays or None)
 
 
 def _strength(batch, x_adv, labels, targeted: bool, budget) -> dict:
@@ -129,11 +135,13 @@ def _strength(batch, x_adv, labels, targeted: bool, budget) -> dict:
     }
 
 
-def _summarise(row: dict, wall, cpu, passes, floor, n_full: int, use_ratio: bool, scale: dict) -> None:
-    """Medians of the timed runs, the passes of the first run, and the median ratio to the floor of each run's passes.
+def _summarise(row: dict, wall, cpu, passes, floor, n_full: int, use_ratio: bool, scale: dict,
+               replays=None) -> None:
+    """Medians of the timed runs, the passes of the first run, and the median ratios to what the passes cost.
 
-    The floor is the calibrated one times ``scale`` (the load factor measured right before and
-    right after the row, geometric mean).
+    Two measures of that cost: the floor (calibrated once, times ``scale``, the load factor
+    measured right before and right after the row, geometric mean) and, per run, the replay of
+    that run's own model calls right after it (``replays``: ``(wall, cpu)`` per run).
     """
     p = passes[0]
     row["runs"] = len(wall)
@@ -152,6 +160,12 @@ def _summarise(row: dict, wall, cpu, passes, floor, n_full: int, use_ratio: bool
         row[f"ratio_{clock}"] = statistics.median(t / (c * scale[clock]) for t, c in zip(times, costs)) if ok else None
         row[f"ratio_{clock}_unscaled"] = statistics.median(t / c for t, c in zip(times, costs)) if ok else None
     row["x_fwd_bwd"] = row["wall_s"] / (floor.forward_backward("wall") * scale["wall"])
+    if replays and use_ratio and all(r[1] > 0 for r in replays):
+        row["replay_wall_all"] = [r[0] for r in replays]
+        row["replay_cpu_all"] = [r[1] for r in replays]
+        for k, (clock, times) in enumerate((("wall", wall), ("cpu", cpu))):
+            row[f"replay_{clock}_s"] = statistics.median(r[k] for r in replays)
+            row[f"ratio_replay_{clock}"] = statistics.median(t / r[k] for t, r in zip(times, replays))
 
 
 def _feint_attack_row(case, batch, clf, counting, floor, args) -> dict:
@@ -180,14 +194,14 @@ def _feint_attack_row(case, batch, clf, counting, floor, args) -> dict:
             torch_before[-1] = counting.snapshot() - torch_before[-1]
             return out
 
-        outs, wall, cpu, passes = _timed(once, lambda: Passes.of(clf.counts), args.repeats or case.repeats,
-                                         args.row_seconds, args.timeout,
-                                         prepare=lambda: feint.create("attack", case.attack, clf, **params))
+        outs, wall, cpu, passes, replays = _timed(
+            once, lambda: Passes.of(clf.counts), args.repeats or case.repeats, args.row_seconds, args.timeout,
+            prepare=lambda: feint.create("attack", case.attack, clf, **params), replayer=args.replayer)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001 - a failing row is reported, not fatal
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)
         return row
-    _summarise(row, wall, cpu, passes, floor, args.n, case.ratio, args.scale())
+    _summarise(row, wall, cpu, passes, floor, args.n, case.ratio, args.scale(), replays)
     row["counters_match_torch"] = all(a.as_dict() == b.as_dict() for a, b in zip(passes, torch_before))
     if not row["counters_match_torch"]:
         row["torch_passes"] = torch_before[0].as_dict()
@@ -225,13 +239,14 @@ def _peer_attack_row(lib, version, build, case, batch, ctx, floor, args) -> dict
     row = {"key": case.key, "attack": case.attack, "library": lib, "version": version, "n": n,
            "targeted": case.targeted, "params": case.params}
     try:
-        outs, wall, cpu, passes = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
-                                         args.repeats or case.repeats, args.row_seconds, args.timeout)
+        outs, wall, cpu, passes, replays = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
+                                                  args.repeats or case.repeats, args.row_seconds, args.timeout,
+                                                  replayer=args.replayer)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)
         return row
-    _summarise(row, wall, cpu, passes, floor, args.n, case.ratio, args.scale())
+    _summarise(row, wall, cpu, passes, floor, args.n, case.ratio, args.scale(), replays)
     row["deterministic"] = all(np.array_equal(outs[0], o, equal_nan=True) for o in outs[1:]) if len(outs) > 1 else None
     row.update(_strength(batch, np.asarray(outs[0]), y, case.targeted, case.budget))
     mine = args.feint_outputs.get(case.key)
@@ -257,13 +272,14 @@ def _feint_metric_row(case, batch, clf, floor, args) -> dict:
     try:
         metric = feint.create("metric", case.metric, **case.params)
         row["spec"] = str(metric)
-        outs, wall, cpu, passes = _timed(lambda: metric(clf, x), lambda: Passes.of(clf.counts),
-                                         args.repeats or case.repeats, args.row_seconds, args.timeout)
+        outs, wall, cpu, passes, replays = _timed(lambda: metric(clf, x), lambda: Passes.of(clf.counts),
+                                                  args.repeats or case.repeats, args.row_seconds, args.timeout,
+                                                  replayer=args.replayer)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)
         return row
-    _summarise(row, wall, cpu, passes, floor, args.n, True, args.scale())
+    _summarise(row, wall, cpu, passes, floor, args.n, True, args.scale(), replays)
     row.update(_metric_value(outs[0]))
     return row
 
@@ -274,13 +290,14 @@ def _peer_metric_row(lib, version, build, case, batch, ctx, floor, args) -> dict
     x, y = batch.x[:n], batch.y[:n]
     row = {"key": case.key, "metric": case.metric, "library": lib, "version": version, "n": n, "params": case.params}
     try:
-        outs, wall, cpu, passes = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
-                                         args.repeats or case.repeats, args.row_seconds, args.timeout)
+        outs, wall, cpu, passes, replays = _timed(_seeded(build(ctx, case), x, y), ctx.model.snapshot,
+                                                  args.repeats or case.repeats, args.row_seconds, args.timeout,
+                                                  replayer=args.replayer)
     except (Exception, RowTimeout) as exc:  # noqa: BLE001
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=6)
         return row
-    _summarise(row, wall, cpu, passes, floor, args.n, True, args.scale())
+    _summarise(row, wall, cpu, passes, floor, args.n, True, args.scale(), replays)
     row.update(_metric_value(outs[0]))
     return row
 
@@ -302,7 +319,7 @@ def run(args) -> dict:
     import feint
     from benchmarks import cases as case_table
     from benchmarks import peers as peer_table
-    from benchmarks.floor import CountingModule, load_batch, local_scale, measure_floor
+    from benchmarks.floor import CountingModule, Replayer, load_batch, local_scale, measure_floor
     from benchmarks.report import machine, versions
     from feint_framework_torch import PyTorchClassifier
 
@@ -339,6 +356,7 @@ def run(args) -> dict:
         args.scale_before = local_scale(floor, batch.model, batch.x, batch.y)
 
     args.scale = scale_around_row
+    args.replayer = Replayer(counting, batch.model, batch.x)
     args.feint_outputs = {}
     peers: dict[str, str] = {}
     if args.peers:
@@ -419,11 +437,13 @@ def _progress(row: dict, seconds: float) -> str:
     if "error" in row:
         return f"{head} ERROR {row['error'][:160]}"
     ratio = f"x{row['ratio_cpu']:.2f}" if row.get("ratio_cpu") else "-"
+    replay = f"x{row['ratio_replay_cpu']:.2f}" if row.get("ratio_replay_cpu") else "-"
+    ratios = f"replay {replay:>6s} floor {ratio:>6s}"
     if "success" in row:
         l2 = f"{row['mean_l2']:.3f}" if row.get("mean_l2") is not None else "-"
-        return (f"{head} {row['wall_s']:8.3f}s  ratio(cpu) {ratio:>7s}  success {row['success']:.3f}  L2 {l2}"
+        return (f"{head} {row['wall_s']:8.3f}s  {ratios}  success {row['success']:.3f}  L2 {l2}"
                 f"  ({row['runs']} runs, {seconds:.1f}s)")
-    return f"{head} {row['wall_s']:8.3f}s  ratio(cpu) {ratio:>7s}  value {row.get('value')}  [{what}] ({seconds:.1f}s)"
+    return f"{head} {row['wall_s']:8.3f}s  {ratios}  value {row.get('value')}  [{what}] ({seconds:.1f}s)"
 
 
 def main(argv: list[str] | None = None) -> int:

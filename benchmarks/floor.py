@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-__all__ = ["Batch", "CountingModule", "Floor", "Passes", "load_batch", "local_scale", "measure_floor"]
+__all__ = ["Batch", "CountingModule", "Floor", "Passes", "Replayer", "load_batch", "local_scale", "measure_floor",
+           "replay_calls"]
 
 BATCH = 256
 
@@ -235,3 +236,53 @@ def local_scale(floor: Floor, model: torch.nn.Module, x: np.ndarray, y: np.ndarr
     now = {"wall": t[(n, "forward")][0] + t[(n, "forward_backward")][0],
            "cpu": t[(n, "forward")][1] + t[(n, "forward_backward")][1]}
     return {c: now[c] / (floor.forward(c) + floor.forward_backward(c)) for c in ("wall", "cpu")}
+
+
+def replay_calls(model: torch.nn.Module, x_pool: torch.Tensor, log) -> None:
+    """Run logged calls on ``model`` with plain torch: a forward of n samples, then its backward passes.
+
+    ``log`` holds ``(samples, backward passes)`` per forward call, as :class:`CountingModule`
+    records them.  The inputs are the benchmark images (repeated when a call carries more), with
+    channels-last strides; a call without backward passes runs under ``no_grad``; backward
+    passes seed one output column each, retaining the graph between them.
+    """
+    for n, backwards in log:
+        reps = -(-n // len(x_pool))
+        xb = x_pool.repeat((reps, 1, 1, 1))[:n] if reps > 1 else x_pool[:n]
+        if xb.ndim == 4 and xb.shape[1] == 1:
+            xb = xb.as_strided(xb.shape, (xb.shape[2] * xb.shape[3], 1, xb.shape[3], 1))
+        if backwards == 0:
+            with torch.no_grad():
+                model(xb).numpy()
+            continue
+        xt = xb.detach().requires_grad_(True)
+        out = model(xt)
+        seed = torch.zeros_like(out)
+        seed[:, 0] = 1.0
+        for j in range(backwards):
+            (g,) = torch.autograd.grad(out, xt, grad_outputs=seed, retain_graph=j < backwards - 1)
+            g.numpy()
+
+
+class Replayer:
+    """Times a plain-torch replay of the model calls logged by a :class:`CountingModule` during one run.
+
+    ``start()`` before a run clears the log; ``measure()`` after it replays the run's calls on
+    the bare model and returns ``(wall, cpu)`` seconds.  Taken right after the run, the replay
+    sees the same load: the ratio run / replay is the row's cost over what its own passes cost,
+    with no floor model and no drift between the two.
+    """
+
+    def __init__(self, counting: CountingModule, model: torch.nn.Module, x: np.ndarray) -> None:
+        self.counting, self.model = counting, model
+        self.x_pool = torch.from_numpy(np.ascontiguousarray(x))
+        self.counting.log = []
+
+    def start(self) -> None:
+        self.counting.log.clear()
+
+    def measure(self) -> tuple[float, float]:
+        calls = [tuple(e) for e in self.counting.log]
+        w0, c0 = time.perf_counter(), time.process_time()
+        replay_calls(self.model, self.x_pool, calls)
+        return time.perf_counter() - w0, time.process_time() - c0

@@ -21,26 +21,6 @@ import statistics
 import time
 
 
-def _replay(model, x_pool, log) -> None:
-    """Run the logged calls on ``model``: a forward of n samples, then its backward passes (one-hot seeds)."""
-    import torch
-
-    for n, backwards in log:
-        reps = -(-n // len(x_pool))
-        xb = x_pool.repeat((reps, 1, 1, 1))[:n] if reps > 1 else x_pool[:n]
-        if backwards == 0:
-            with torch.no_grad():
-                model(xb).numpy()
-            continue
-        xt = xb.clone().requires_grad_(True)
-        out = model(xt)
-        seed = torch.zeros_like(out)
-        seed[:, 0] = 1.0
-        for j in range(backwards):
-            (g,) = torch.autograd.grad(out, xt, grad_outputs=seed, retain_graph=j < backwards - 1)
-            g.numpy()
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks replay", description=__doc__.splitlines()[0])
     p.add_argument("--only", default=None, help="comma-separated fnmatch patterns of row keys")
@@ -48,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seconds", type=float, default=2.0, help="skip rows whose first run takes longer (default 2)")
     args = p.parse_args(argv)
 
+    import numpy as np
     import torch
 
     torch.set_num_threads(1)
@@ -59,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         pass
     import feint
     from benchmarks.cases import attack_cases
-    from benchmarks.floor import CountingModule, load_batch
+    from benchmarks.floor import CountingModule, load_batch, replay_calls
     from feint_framework_torch import PyTorchClassifier
 
     batch = load_batch(256)
     log: list = []
     clf = PyTorchClassifier((0.0, 1.0), CountingModule(batch.model, log), None, None, (1, 8, 8), 10)
-    x_pool = torch.from_numpy(batch.x)
+    x_pool = torch.from_numpy(np.ascontiguousarray(batch.x))
     only = args.only.split(",") if args.only else None
     print(f"{'row':24s} {'calls':>6s} {'attack':>10s} {'replay':>10s}  attack / replay (cpu, median of runs)")
     for case in attack_cases(feint.list("attack")):
@@ -87,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             ta = time.process_time() - c0
             calls = list(log)
             c0 = time.process_time()
-            _replay(batch.model, x_pool, calls)
+            replay_calls(batch.model, x_pool, calls)
             tr = time.process_time() - c0
             ratios.append(ta / tr)
             t_attack.append(ta)

@@ -103,7 +103,7 @@ def _label(row) -> str:
 
 
 def attack_table(rows: list[dict]) -> list[str]:
-    lines = ["| attack | library | n | time | passes F / B | ×floor (wall) | ×floor (cpu) | success | mean L2 "
+    lines = ["| attack | library | n | time | passes F / B | ×replay (cpu) | ×floor (cpu) | success | mean L2 "
              "| mean L∞ | in range |",
              "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
     for r in rows:
@@ -112,21 +112,22 @@ def attack_table(rows: list[dict]) -> list[str]:
             lines.append(f"| {name} | {_label(r)} | {r['n']} | **error** | | | | | | | {_esc(r['error'][:120])} |")
             continue
         lines.append(
-            f"| {name} | {_label(r)} | {r['n']} | {_time(r['wall_s'])} | {_passes(r)} | {_f(r.get('ratio_wall'), '{:.2f}')} "
+            f"| {name} | {_label(r)} | {r['n']} | {_time(r['wall_s'])} | {_passes(r)} "
+            f"| {_f(r.get('ratio_replay_cpu'), '{:.2f}')} "
             f"| {_f(r.get('ratio_cpu'), '{:.2f}')} | {_f(r['success'] * 100, '{:.1f} %')} | {_f(r.get('mean_l2'))} "
             f"| {_f(r.get('mean_linf'))} | {_valid(r)} |")
     return lines
 
 
 def metric_table(rows: list[dict]) -> list[str]:
-    lines = ["| metric | library | n | time | passes F / B | ×floor (wall) | ×floor (cpu) | value |",
+    lines = ["| metric | library | n | time | passes F / B | ×replay (cpu) | ×floor (cpu) | value |",
              "|---|---|--:|--:|--:|--:|--:|--:|"]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['key']} | {_label(r)} | {r['n']} | **error** | | | | {_esc(r['error'][:120])} |")
             continue
         lines.append(f"| {r['key']} | {_label(r)} | {r['n']} | {_time(r['wall_s'])} | {_passes(r)} "
-                     f"| {_f(r.get('ratio_wall'), '{:.2f}')} | {_f(r.get('ratio_cpu'), '{:.2f}')} "
+                     f"| {_f(r.get('ratio_replay_cpu'), '{:.2f}')} | {_f(r.get('ratio_cpu'), '{:.2f}')} "
                      f"| {_f(r.get('value'), '{:.4g}')} |")
     return lines
 

@@ -1,16 +1,18 @@
 """feint's attacks against a replay of their own model calls in plain PyTorch, run by run.
 
-    python -m benchmarks replay [--only 'pgd*,apgd'] [--repeats 15]
+    python -m benchmarks replay [--only 'pgd*,apgd'] [--repeats 15] [--model wide]
 
-A cross-check of the main table's ratio to the floor that needs no floor model.  Each feint row
-of ``cases.py`` runs on the benchmark batch through a classifier whose model (``floor.CountingModule``)
-logs every call the attack makes into the framework (a forward pass of n samples, with or without gradients, and
-how many backward passes it fed).  Then the same calls are replayed with plain PyTorch on the
-same model and the same number of samples: no validation, no copies beyond torch's own, no
-numpy work between them.  The attack's time and its replay's are taken back to back, so load
-drift hits both alike, and the reported ratio is the median over runs of attack ÷ replay (CPU
-time).  What remains above 1 is everything feint does around the passes.  Rows whose runs take
-longer than ``--max-seconds`` are skipped.  Nothing is asserted.
+The main table's ``x replay`` column, for feint's rows alone and with more runs.  Each feint
+row of ``cases.py`` runs on the benchmark batch through a classifier whose model
+(``floor.CountingModule``) logs every call the attack makes into the framework (a forward pass
+of n samples, with or without gradients, and how many backward passes it fed).  Then the same
+calls are replayed with plain PyTorch on the same model and the same number of samples
+(``floor.replay_calls``): no validation, no copies beyond torch's own, no numpy work between
+them.  The attack's time and its replay's are taken back to back, so load drift hits both
+alike, and the reported ratio is the median over runs of attack / replay (CPU time).  What
+remains above 1 is everything feint does around the passes.  ``--model wide`` runs the same
+rows on a larger, untrained CNN (``wide_batch``), where the passes cost more.  Rows whose runs
+take longer than ``--max-seconds`` are skipped.  Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -21,11 +23,41 @@ import statistics
 import time
 
 
+def wide_batch(n: int = 64, seed: int = 0):
+    """A larger case than the digits: a seeded, untrained CNN on ``n`` random 3x32x32 images.
+
+    Three 3x3 convolutions (32, 64, 64 channels) with two max-pools and a linear layer, weights
+    from ``torch.manual_seed(seed)``, inputs uniform in [0, 1]; labels are its own predictions,
+    targets one seeded other class each.  Its passes cost ~10x the digits CNN's per image, so
+    the ratio shows what feint's work between passes weighs when the model is not tiny; success
+    rates on an untrained model mean little and are not reported.
+    """
+    import numpy as np
+    import torch
+
+    from benchmarks.floor import Batch
+
+    torch.manual_seed(seed)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(64 * 8 * 8, 10)).eval()
+    x = np.random.default_rng(seed).uniform(0, 1, (n, 3, 32, 32)).astype(np.float32)
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).argmax(1).numpy().astype(np.int64)
+    targets = (y + np.random.default_rng(seed).integers(1, 10, size=n)) % 10
+    return Batch(model, x, y, targets.astype(np.int64), float("nan"), np.arange(n))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks replay", description=__doc__.splitlines()[0])
     p.add_argument("--only", default=None, help="comma-separated fnmatch patterns of row keys")
     p.add_argument("--repeats", type=int, default=15, help="runs per row (default 15)")
     p.add_argument("--max-seconds", type=float, default=2.0, help="skip rows whose first run takes longer (default 2)")
+    p.add_argument("--model", choices=("digits", "wide"), default="digits",
+                   help="digits: the benchmark's CNN and batch (default); wide: a seeded untrained CNN on "
+                        "random 3x32x32 images (see wide_batch)")
+    p.add_argument("--n", type=int, default=None, help="images (default 256 for digits, 64 for wide)")
     args = p.parse_args(argv)
 
     import numpy as np
@@ -43,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.floor import CountingModule, load_batch, replay_calls
     from feint_framework_torch import PyTorchClassifier
 
-    batch = load_batch(256)
+    batch = load_batch(args.n or 256) if args.model == "digits" else wide_batch(args.n or 64)
     log: list = []
-    clf = PyTorchClassifier((0.0, 1.0), CountingModule(batch.model, log), None, None, (1, 8, 8), 10)
+    clf = PyTorchClassifier((0.0, 1.0), CountingModule(batch.model, log), None, None, batch.x.shape[1:], 10)
     x_pool = torch.from_numpy(np.ascontiguousarray(batch.x))
     only = args.only.split(",") if args.only else None
     print(f"{'row':24s} {'calls':>6s} {'attack':>10s} {'replay':>10s}  attack / replay (cpu, median of runs)")

@@ -28,7 +28,7 @@ def wide_batch(n: int = 64, seed: int = 0):
 
     Three 3x3 convolutions (32, 64, 64 channels) with two max-pools and a linear layer, weights
     from ``torch.manual_seed(seed)``, inputs uniform in [0, 1]; labels are its own predictions,
-    targets one seeded other class each.  Its passes cost ~10x the digits CNN's per image, so
+    targets one seeded other class each.  Its passes cost ~140x the digits CNN's per image, so
     the ratio shows what feint's work between passes weighs when the model is not tiny; success
     rates on an untrained model mean little and are not reported.
     """

@@ -93,6 +93,35 @@ class Passes:
         return asdict(self)
 
 
+_batched_vjps: list = []       # the leading size of grad_outputs of the is_grads_batched calls in progress
+
+
+def _counting_autograd_grad(grad):
+    """``torch.autograd.grad`` that lets the counting hooks know how many passes a vmapped call holds.
+
+    With ``is_grads_batched=True`` (feint's torch adapter uses it for the class gradients of
+    small batches) one backward call computes ``grad_outputs.shape[0]`` vector-Jacobian
+    products and an output hook fires once; the counters must still see that many passes, as
+    feint's own counters do, and the replay runs them one by one, as plain torch code would.
+    """
+    def patched(outputs, inputs, grad_outputs=None, *args, is_grads_batched=False, **kwargs):
+        if not is_grads_batched:
+            return grad(outputs, inputs, grad_outputs, *args, **kwargs)
+        go = grad_outputs[0] if isinstance(grad_outputs, (tuple, list)) else grad_outputs
+        _batched_vjps.append(int(go.shape[0]))
+        try:
+            return grad(outputs, inputs, grad_outputs, *args, is_grads_batched=True, **kwargs)
+        finally:
+            _batched_vjps.pop()
+
+    patched.__wrapped__ = grad
+    return patched
+
+
+if not hasattr(torch.autograd.grad, "__wrapped__"):
+    torch.autograd.grad = _counting_autograd_grad(torch.autograd.grad)
+
+
 class CountingModule(torch.nn.Module):
     """Wraps a model and counts its passes the way feint's ``PassCounter`` does.
 
@@ -122,9 +151,10 @@ class CountingModule(torch.nn.Module):
 
     def _backward_hook(self, n: int, entry: list):
         def hook(grad):
-            self.passes.backward += 1
-            self.passes.backward_samples += n
-            entry[1] += 1
+            k = _batched_vjps[-1] if _batched_vjps else 1   # one vmapped call carries k backward passes
+            self.passes.backward += k
+            self.passes.backward_samples += n * k
+            entry[1] += k
         return hook
 
     def snapshot(self) -> Passes:

@@ -185,3 +185,45 @@ def test_the_fallback_output_gradient_matches_the_native_one():
     for logits in (False, True):
         for a, b in zip(slow.output_gradient(x, w, logits=logits), clf.output_gradient(x, w, logits=logits)):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+class _ItemInBackward(torch.autograd.Function):
+    """Doubles its input; its backward reads a Python number, which vmap cannot batch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, g):
+        if float(g.abs().sum().item()) < 0:      # never true: only the .item() matters
+            raise AssertionError
+        return 2 * g
+
+
+class _Doubling(torch.nn.Module):
+    def forward(self, x):
+        return _ItemInBackward.apply(x)
+
+
+def test_small_batches_take_their_class_gradients_in_one_vmapped_backward():
+    """Few samples, several classes: one batched backward, equal to the per-class loop; a model
+    vmap cannot batch falls back to the loop for good."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 8), torch.nn.Tanh(), torch.nn.Linear(8, 4))
+    x = np.random.default_rng(0).uniform(0, 1, (5, 12)).astype(np.float32)
+    clf = PyTorchClassifier((0.0, 1.0), model, input_shape=(12,), nb_classes=4)
+    loop = PyTorchClassifier((0.0, 1.0), model, input_shape=(12,), nb_classes=4)
+    loop.batched_vjp_max = 0
+    for logits in (False, True):
+        np.testing.assert_allclose(clf.class_gradient(x, logits=logits), loop.class_gradient(x, logits=logits),
+                                   rtol=1e-5, atol=1e-6)
+    assert clf._batched_vjp is True and loop._batched_vjp is None
+    assert clf.counts.backward_samples == 2 * 5 * 4                  # still m backward passes per sample
+
+    odd = torch.nn.Sequential(_Doubling(), torch.nn.Flatten(), torch.nn.Linear(12, 4))
+    clf_odd = PyTorchClassifier((0.0, 1.0), odd, input_shape=(12,), nb_classes=4)
+    ref = PyTorchClassifier((0.0, 1.0), odd, input_shape=(12,), nb_classes=4)
+    ref.batched_vjp_max = 0
+    np.testing.assert_allclose(clf_odd.class_gradient(x), ref.class_gradient(x), rtol=1e-5, atol=1e-6)
+    assert clf_odd._batched_vjp is False

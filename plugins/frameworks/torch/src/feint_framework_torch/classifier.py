@@ -93,6 +93,9 @@ class PyTorchClassifier(Classifier):
 
     name: ClassVar[str] = "torch"
     provides: ClassVar[frozenset[str]] = ALL_CAPABILITIES | {"train_with_input_gradient"}
+    #: batches of at most this many samples take their m > 1 backward passes as one vmapped call
+    batched_vjp_max: ClassVar[int] = 32
+    _batched_vjp: bool | None = None           # None: not tried yet; False: the model cannot (or gains nothing)
 
     def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
                  channel_index: int = 1, defences=None, device=None, *, output_shape=None,
@@ -166,11 +169,41 @@ class PyTorchClassifier(Classifier):
             out = self._numpy(f).copy()
             w = torch.from_numpy(np.ascontiguousarray(weights_of(out))).to(self.device)
             n, m = w.shape[:2]
+            if 1 < m and n <= self.batched_vjp_max and self._batched_vjp is not False:
+                g = self._batched_backward(f, xt, w)
+                if g is not None:
+                    return out, g, (1, m)
             g = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
             for j in range(m):                     # one backward per weighted sum, sharing the forward
                 (gj,) = torch.autograd.grad(f, xt, grad_outputs=w[:, j], retain_graph=j < m - 1)
                 g[:, j] = self._numpy(gj)
         return out, g, (1, m)
+
+    def _batched_backward(self, f: torch.Tensor, xt: torch.Tensor, w: torch.Tensor):
+        """The m backward passes of a small batch as one vectorised call (``is_grads_batched``).
+
+        For a few samples each backward call is mostly fixed cost, and PyTorch's vmapped
+        backward does the m of them at once (digits CNN, 10 classes: one image 3.9 -> 2.0 ms,
+        16 images 7.7 -> 5.3 ms; at 256 images it is slower, hence ``batched_vjp_max``).  The
+        graph is kept, so when the model has an operation vmap cannot batch (an error, or
+        PyTorch's warning that it falls back to a loop) the caller's loop takes over and this
+        classifier does not try again.  Results agree with the loop to float rounding.
+        """
+        import warnings
+
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                (gb,) = torch.autograd.grad(f, xt, grad_outputs=w.transpose(0, 1).contiguous(),
+                                            retain_graph=True, is_grads_batched=True)
+        except RuntimeError:
+            self._batched_vjp = False
+            return None
+        if any("performance drop" in str(c.message) or "fall back" in str(c.message).lower() for c in caught):
+            self._batched_vjp = False          # correct, but a loop inside vmap: the plain loop is faster
+        elif self._batched_vjp is None:
+            self._batched_vjp = True
+        return np.ascontiguousarray(self._numpy(gb.transpose(0, 1)))
 
     def _loss_gradient(self, x, targets):
         with _eval_mode(self.model):

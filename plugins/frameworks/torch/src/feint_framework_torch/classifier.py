@@ -93,8 +93,10 @@ class PyTorchClassifier(Classifier):
 
     name: ClassVar[str] = "torch"
     provides: ClassVar[frozenset[str]] = ALL_CAPABILITIES | {"train_with_input_gradient"}
-    #: batches of at most this many samples take their m > 1 backward passes as one vmapped call
-    batched_vjp_max: ClassVar[int] = 32
+    #: at most this many vector-Jacobian products (samples x weighted sums, m > 1) go in one
+    #: vmapped backward call; it holds their graphs' gradients at once, like a backward pass of
+    #: that many samples, so the bound also bounds memory
+    batched_vjp_max: ClassVar[int] = 160
     _batched_vjp: bool | None = None           # None: not tried yet; False: the model cannot (or gains nothing)
 
     def __init__(self, clip_values, model, loss=None, optimizer=None, input_shape=None, nb_classes=None,
@@ -169,7 +171,7 @@ class PyTorchClassifier(Classifier):
             out = self._numpy(f).copy()
             w = torch.from_numpy(np.ascontiguousarray(weights_of(out))).to(self.device)
             n, m = w.shape[:2]
-            if 1 < m and n <= self.batched_vjp_max and self._batched_vjp is not False:
+            if 1 < m and n * m <= self.batched_vjp_max and self._batched_vjp is not False:
                 g = self._batched_backward(f, xt, w)
                 if g is not None:
                     return out, g, (1, m)
@@ -184,7 +186,8 @@ class PyTorchClassifier(Classifier):
 
         For a few samples each backward call is mostly fixed cost, and PyTorch's vmapped
         backward does the m of them at once (digits CNN, 10 classes: one image 3.9 -> 2.0 ms,
-        16 images 7.7 -> 5.3 ms; at 256 images it is slower, hence ``batched_vjp_max``).  The
+        16 images 7.7 -> 5.3 ms; at 256 images it is slower and would hold 2560 samples' worth
+        of gradients, hence ``batched_vjp_max`` on ``n * m``).  The
         graph is kept, so when the model has an operation vmap cannot batch (an error, or
         PyTorch's warning that it falls back to a loop) the caller's loop takes over and this
         classifier does not try again.  Results agree with the loop to float rounding.

@@ -50,8 +50,9 @@ class PyTorchClassifier(Classifier):
     """Wrap a ``torch.nn.Module`` that returns logits as a feint classifier.
 
     All work of a call happens in torch: one forward and one backward per batch for the loss
-    gradient, one backward per requested class for class gradients (sharing one forward), float32
-    kept, and the module's train/eval mode restored after every call.  Predictions and gradients
+    gradient, one backward per requested class for class gradients (sharing one forward; for
+    small batches, at most ``batched_vjp_max`` samples x classes, the backward passes go as one
+    vmapped call), float32 kept, and the module's train/eval mode restored after every call.  Predictions and gradients
     run in eval mode; ``fit``/``train_on_batch`` in train mode.
 
     Parameters

@@ -52,8 +52,8 @@ class PyTorchClassifier(Classifier):
     All work of a call happens in torch: one forward and one backward per batch for the loss
     gradient, one backward per requested class for class gradients (sharing one forward; for
     small batches, at most ``batched_vjp_max`` samples x classes, the backward passes go as one
-    vmapped call), float32 kept, and the module's train/eval mode restored after every call.  Predictions and gradients
-    run in eval mode; ``fit``/``train_on_batch`` in train mode.
+    vmapped call), float32 kept, and the module's train/eval mode restored after every call.
+    Predictions and gradients run in eval mode; ``fit``/``train_on_batch`` in train mode.
 
     Parameters
     ----------

@@ -118,10 +118,6 @@ def _counting_autograd_grad(grad):
     return patched
 
 
-if not hasattr(torch.autograd.grad, "__wrapped__"):
-    torch.autograd.grad = _counting_autograd_grad(torch.autograd.grad)
-
-
 class CountingModule(torch.nn.Module):
     """Wraps a model and counts its passes the way feint's ``PassCounter`` does.
 
@@ -133,6 +129,8 @@ class CountingModule(torch.nn.Module):
 
     def __init__(self, model: torch.nn.Module, log: list | None = None) -> None:
         super().__init__()
+        if not hasattr(torch.autograd.grad, "__wrapped__"):       # see _counting_autograd_grad
+            torch.autograd.grad = _counting_autograd_grad(torch.autograd.grad)
         self.model = model
         self.passes = Passes()
         self.log = log          # optional: one [samples, backward passes] entry per forward call
@@ -268,7 +266,7 @@ def local_scale(floor: Floor, model: torch.nn.Module, x: np.ndarray, y: np.ndarr
     return {c: now[c] / (floor.forward(c) + floor.forward_backward(c)) for c in ("wall", "cpu")}
 
 
-def replay_calls(model: torch.nn.Module, x_pool: torch.Tensor, log) -> None:
+def replay_calls(model: torch.nn.Module, x_pool: np.ndarray, log) -> None:
     """Run logged calls on ``model`` with plain torch: a forward of n samples, then its backward passes.
 
     ``log`` holds ``(samples, backward passes)`` per forward call, as :class:`CountingModule`
@@ -278,9 +276,8 @@ def replay_calls(model: torch.nn.Module, x_pool: torch.Tensor, log) -> None:
     """
     for n, backwards in log:
         reps = -(-n // len(x_pool))
-        xb = x_pool.repeat((reps, 1, 1, 1))[:n] if reps > 1 else x_pool[:n]
-        if xb.ndim == 4 and xb.shape[1] == 1:
-            xb = xb.as_strided(xb.shape, (xb.shape[2] * xb.shape[3], 1, xb.shape[3], 1))
+        xn = np.concatenate([x_pool] * reps)[:n] if reps > 1 else x_pool[:n]
+        xb = torch.from_numpy(_channels_last_strides(np.ascontiguousarray(xn)))
         if backwards == 0:
             with torch.no_grad():
                 model(xb).numpy()
@@ -305,7 +302,7 @@ class Replayer:
 
     def __init__(self, counting: CountingModule, model: torch.nn.Module, x: np.ndarray) -> None:
         self.counting, self.model = counting, model
-        self.x_pool = torch.from_numpy(np.ascontiguousarray(x))
+        self.x_pool = np.ascontiguousarray(x)
         self.counting.log = []
 
     def start(self) -> None:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     batch = load_batch(args.n or 256) if args.model == "digits" else wide_batch(args.n or 64)
     log: list = []
     clf = PyTorchClassifier((0.0, 1.0), CountingModule(batch.model, log), None, None, batch.x.shape[1:], 10)
-    x_pool = torch.from_numpy(np.ascontiguousarray(batch.x))
+    x_pool = np.ascontiguousarray(batch.x)
     only = args.only.split(",") if args.only else None
     print(f"{'row':24s} {'calls':>6s} {'attack':>10s} {'replay':>10s}  attack / replay (cpu, median of runs)")
     for case in attack_cases(feint.list("attack")):

@@ -189,7 +189,7 @@ class SaliencyMapMethod(Attack):
             go = np.isfinite(score) & (mod.sum(axis=1) <= limit)  # line 6
             modified = mod
             keep_only(go)
-            i, j, rows = i[go], j[go], rows[:idx.size]
+            i, j, rows = i[go], j[go], np.arange(idx.size)
             for k in (i, j):                                      # lines 9-10
                 cur[rows, k] = np.clip(cur[rows, k] + theta, lo, hi)
                 search[rows, k] = cur[rows, k] != bound

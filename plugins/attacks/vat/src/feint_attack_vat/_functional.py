@@ -63,7 +63,8 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
     as soon as the set no longer grows: a few vectorised rounds instead of a sort.  A row whose
     box leaves less room than ``eps`` (or whose ``d`` is zero) gets the longest step along ``d``
     (every moving component on its bound).  Without ``clip_values`` this is
-    ``x + eps * d / ||d||``.
+    ``x + eps * d / ||d||``.  The solve runs in float64 (sums of squares); the output has
+    ``x``'s dtype.
     """
     n = x.shape[0]
     xf = x.reshape(n, -1).astype(np.float64)
@@ -80,16 +81,11 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
             np.maximum(tb, 0.0, out=tb)
             full = np.where(df != 0, tb * tb * w, 0.0)                  # t_i^2 d_i^2: component i on its bound
             on = np.zeros_like(tb, dtype=bool)
-            rows = None                                                 # the rows whose set may still grow
-            while True:
-                if rows is None:
-                    now = tb <= t[:, None]
-                    grew = (now != on).any(axis=1)
-                    rows, now = np.flatnonzero(grew), now[grew]
-                else:
-                    now = tb[rows] <= t[rows, None]
-                    grew = (now != on[rows]).any(axis=1)
-                    rows, now = rows[grew], now[grew]
+            rows = np.arange(n)                                         # the rows whose set may still grow
+            while rows.size:
+                now = tb[rows] <= t[rows, None]
+                grew = (now != on[rows]).any(axis=1)
+                rows, now = rows[grew], now[grew]
                 if rows.size == 0:
                     break
                 on[rows] = now

@@ -54,7 +54,8 @@ class VirtualAdversarialMethod(Attack):
       that clipping still takes off elsewhere is put back: the output is ``clip(x + t * d)`` with
       ``t >= eps`` solved exactly per sample (:func:`~feint_attack_vat._functional.step_to_norm`),
       so the perturbation has L2 norm ``eps`` whenever the box allows it (else the longest step
-      along ``d`` the box allows).  Where the gradient is exactly zero (saturated outputs) ``d`` keeps its previous value.
+      along ``d`` the box allows).  Where the gradient is exactly zero (saturated outputs) ``d``
+      keeps its previous value.
     * Clean probabilities are computed once per call and reused for the labels of :meth:`run`.
 
     Spec: ``vat``, ``vat(eps=0.5, max_iter=2)``, ``vat(method='finite_diff', finite_diff=1e-3)``.

@@ -188,10 +188,10 @@ class PyTorchClassifier(Classifier):
         For a few samples each backward call is mostly fixed cost, and PyTorch's vmapped
         backward does the m of them at once (digits CNN, 10 classes: one image 3.9 -> 2.0 ms,
         16 images 7.7 -> 5.3 ms; at 256 images it is slower and would hold 2560 samples' worth
-        of gradients, hence ``batched_vjp_max`` on ``n * m``).  The
-        graph is kept, so when the model has an operation vmap cannot batch (an error, or
-        PyTorch's warning that it falls back to a loop) the caller's loop takes over and this
-        classifier does not try again.  Results agree with the loop to float rounding.
+        of gradients, hence ``batched_vjp_max`` on ``n * m``).  The graph is kept, so when the
+        model has an operation vmap cannot batch (an error, or PyTorch's warning that it falls
+        back to a loop) the caller's loop takes over and this classifier does not try again.
+        Results agree with the loop to float rounding.  Other warnings are passed on.
         """
         import warnings
 
@@ -203,7 +203,11 @@ class PyTorchClassifier(Classifier):
         except RuntimeError:
             self._batched_vjp = False
             return None
-        if any("performance drop" in str(c.message) or "fall back" in str(c.message).lower() for c in caught):
+        looped = [c for c in caught if "performance drop" in str(c.message) or "fall back" in str(c.message).lower()]
+        for c in caught:
+            if c not in looped:
+                warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
+        if looped:
             self._batched_vjp = False          # correct, but a loop inside vmap: the plain loop is faster
         elif self._batched_vjp is None:
             self._batched_vjp = True

@@ -3,6 +3,7 @@
 import base64
 import json
 import re
+from importlib import metadata
 
 import pytest
 
@@ -64,7 +65,8 @@ def test_three_reports_with_the_required_fields(first_run):
     assert data["feint"]["version"] == feint.__version__ and data["versions"]["feint-core"] == feint.__version__
     assert {"python", "numpy", "platform"} <= set(data["versions"])
     dists = {p["distribution"]: p for p in data["plugins"]}
-    assert dists["feint-attack-fgsm"]["version"] == "0.1.0" and "attack:fgsm" in dists["feint-attack-fgsm"]["components"]
+    fgsm = dists["feint-attack-fgsm"]
+    assert fgsm["version"] == metadata.version("feint-attack-fgsm") and "attack:fgsm" in fgsm["components"]
     assert dists["feint-metric-clever"]["components"] == ["metric:clever_u"]
     assert "defence:test_rounding" in dists["(registered in-process)"]["components"]
     # the resolved config has every default, the components every parameter
@@ -77,7 +79,7 @@ def test_three_reports_with_the_required_fields(first_run):
     assert clever["n_batch"] == 10 and clever["pool_factor"] == 10 and clever["c_init"] == 1.0
     assert clever["random_state"] == 3
     assert data["timings"]["total"] > 0 and data["timings"]["grid"] > 0
-    assert f"feint {feint.__version__} (" in data["citation"] and "feint-attack-fgsm 0.1.0" in data["citation"]
+    assert f"feint {feint.__version__} (" in data["citation"] and f"feint-attack-fgsm {fgsm['version']}" in data["citation"]
     assert "with its default parameters, an Linf budget of 0.3" in data["citation"]
     assert data["sanity"]["status"] in ("passed", "warned")
     names = {c["name"].split(" (")[0] for c in data["sanity"]["checks"]}

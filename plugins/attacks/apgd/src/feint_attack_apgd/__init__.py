@@ -2,5 +2,5 @@
 
 from feint_attack_apgd.attack import AutoProjectedGradientDescent
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 __all__ = ["AutoProjectedGradientDescent"]

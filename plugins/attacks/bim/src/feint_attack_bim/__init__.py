@@ -2,5 +2,5 @@
 
 from feint_attack_bim.attack import BasicIterativeMethod
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["BasicIterativeMethod"]

@@ -2,5 +2,5 @@
 
 from feint_attack_deepfool.attack import DeepFool
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 __all__ = ["DeepFool"]

@@ -2,5 +2,5 @@
 
 from feint_attack_shadow.attack import ShadowAttack
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["ShadowAttack"]

@@ -2,5 +2,5 @@
 
 from feint_attack_zoo.attack import ZooAttack, ZooResult
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["ZooAttack", "ZooResult"]

@@ -2,5 +2,5 @@
 
 from feint_defence_binary_input_detector.detector import BinaryInputDetector
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["BinaryInputDetector"]

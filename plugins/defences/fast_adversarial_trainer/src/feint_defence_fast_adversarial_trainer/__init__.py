@@ -2,5 +2,5 @@
 
 from feint_defence_fast_adversarial_trainer.trainer import FastAdversarialTrainer
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["FastAdversarialTrainer"]

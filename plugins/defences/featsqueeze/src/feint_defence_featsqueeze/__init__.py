@@ -2,5 +2,5 @@
 
 from feint_defence_featsqueeze.feature_squeezing import FeatureSqueezing
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["FeatureSqueezing"]

@@ -2,5 +2,5 @@
 
 from feint_defence_featsqueeze_detector.detector import FeatureSqueezingDetector
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["FeatureSqueezingDetector"]

@@ -2,5 +2,5 @@
 
 from feint_defence_free_adversarial_trainer.trainer import FreeAdversarialTrainer
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["FreeAdversarialTrainer"]

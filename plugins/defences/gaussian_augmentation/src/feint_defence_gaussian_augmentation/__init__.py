@@ -2,5 +2,5 @@
 
 from feint_defence_gaussian_augmentation.gaussian_augmentation import GaussianAugmentation
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["GaussianAugmentation"]

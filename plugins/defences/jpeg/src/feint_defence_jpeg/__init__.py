@@ -2,5 +2,5 @@
 
 from feint_defence_jpeg.jpeg_compression import JpegCompression
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["JpegCompression"]

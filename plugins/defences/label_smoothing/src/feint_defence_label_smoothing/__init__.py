@@ -2,5 +2,5 @@
 
 from feint_defence_label_smoothing.label_smoothing import LabelSmoothing
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["LabelSmoothing"]

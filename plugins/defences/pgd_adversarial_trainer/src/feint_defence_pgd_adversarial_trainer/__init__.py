@@ -2,5 +2,5 @@
 
 from feint_defence_pgd_adversarial_trainer.trainer import PGDAdversarialTrainer
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["PGDAdversarialTrainer"]

@@ -2,5 +2,5 @@
 
 from feint_defence_spatial_smoothing.spatial_smoothing import SpatialSmoothing
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["SpatialSmoothing"]

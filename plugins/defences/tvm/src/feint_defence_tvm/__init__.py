@@ -2,5 +2,5 @@
 
 from feint_defence_tvm.total_var_min import TotalVarMin
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["TotalVarMin"]

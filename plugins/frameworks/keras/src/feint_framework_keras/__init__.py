@@ -1,6 +1,6 @@
 """feint plugin: the Keras 3 classifier adapter.  Importing this package does not import keras."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 
 
 def __getattr__(name):

@@ -3,7 +3,7 @@
 Importing this package does not import tensorflow.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 _LAZY = {"TensorFlowClassifier": "feint_framework_tensorflow.classifier",
          "TFClassifier": "feint_framework_tensorflow.session"}

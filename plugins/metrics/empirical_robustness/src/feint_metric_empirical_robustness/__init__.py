@@ -2,5 +2,5 @@
 
 from feint_metric_empirical_robustness.metric import empirical_robustness
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 __all__ = ["empirical_robustness"]

@@ -98,3 +98,8 @@ def test_empty_draws():
     r = SampleRandom(0, np.arange(0))
     assert r.normal(0, 1, (4,)).shape == (0, 4)
     assert SampleRandom(0, np.arange(3)).normal(0, 1, (0,)).shape == (3, 0)
+
+
+def test_the_seed_key_matches_the_vectorised_finaliser():
+    for v in (0, 1, 12345, 2**63 + 7, 2**64 - 1):
+        assert rng_module._splitmix64_int(v) == int(rng_module._splitmix64(np.array([v], dtype=np.uint64))[0])

@@ -20,16 +20,14 @@ def to_categorical(labels, nb_classes: int, dtype=np.float32) -> np.ndarray:
     idx = np.asarray(labels).astype(np.int64)
     if idx.ndim == 0:
         idx = idx.reshape(1)
-    out = np.zeros((*idx.shape, nb_classes), dtype=dtype)
-    np.put_along_axis(out, idx[..., None], 1, axis=-1)
-    return out
+    return (idx[..., None] == np.arange(nb_classes)).astype(dtype)
 
 
 def _as_array(y, name: str) -> np.ndarray:
     if y is None:
         raise InvalidInputError(f"{name} is required here. Got None instead.")
     arr = np.asarray(y)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if arr.dtype.kind not in "biufc":                     # bool, integers, floats, complex
         raise InvalidInputError(f"{name} must be numeric labels. Got an array of dtype {arr.dtype} instead.")
     return arr
 
@@ -48,7 +46,7 @@ def to_indices(y, n: int, nb_classes: int, name: str = "y") -> np.ndarray:
     if arr.ndim == 1:
         if arr.shape[0] != n:
             raise InvalidInputError(f"{name} must have {n} labels (one per input). Got {arr.shape[0]} instead.")
-        if not np.issubdtype(arr.dtype, np.integer) and (
+        if arr.dtype.kind not in "iu" and (
                 not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr))):
             raise InvalidInputError(f"{name} as a 1-D array must hold integer class indices. Got {arr[:5]!r}...")
         idx = arr.astype(np.int64)

@@ -44,6 +44,15 @@ def _splitmix64(z: np.ndarray) -> np.ndarray:
         return z
 
 
+def _splitmix64_int(z: int) -> int:
+    """:func:`_splitmix64` of one Python int (the same number, without numpy's per-call cost)."""
+    mask = (1 << 64) - 1
+    z = (z + int(_GOLDEN)) & mask
+    z = ((z ^ (z >> 30)) * int(_M1)) & mask
+    z = ((z ^ (z >> 27)) * int(_M2)) & mask
+    return z ^ (z >> 31)
+
+
 def make_seed(random_state) -> int:
     """Turn ``random_state`` (None, int or Generator) into an int entropy for one call."""
     if random_state is None:
@@ -64,7 +73,7 @@ class SampleRandom:
     def __init__(self, seed: int, indices) -> None:
         self.seed = int(seed)
         self.indices = np.asarray(indices, dtype=np.int64)
-        seed_key = _splitmix64(np.array([self.seed % 2**64], dtype=np.uint64))[0]
+        seed_key = np.uint64(_splitmix64_int(self.seed % 2**64))
         self._keys = _splitmix64(_splitmix64(self.indices.astype(np.uint64)) ^ seed_key)
         self._counters = np.zeros(len(self.indices), dtype=np.uint64)   # shared with subsets
         self._pos = np.arange(len(self.indices))

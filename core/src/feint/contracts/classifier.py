@@ -149,7 +149,10 @@ class Classifier(Component):
 
     @property
     def np_dtype(self) -> np.dtype:
-        return np.dtype(self.dtype)
+        d = self.__dict__.get("_np_dtype")                 # read on every call: cached per dtype string
+        if d is None or d[0] != self.dtype:
+            d = self.__dict__["_np_dtype"] = (self.dtype, np.dtype(self.dtype))
+        return d[1]
 
     def without_defences(self) -> Classifier:
         """A shallow copy sharing the model but with no defences (for non-adaptive attacks)."""
@@ -178,7 +181,7 @@ class Classifier(Component):
             x = np.asarray(x)
         if not isinstance(x, np.ndarray):
             raise InvalidInputError(f"{name} must be a numpy array. Got {type(x).__name__} instead.")
-        if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        if x.dtype.kind not in "fiu":
             raise InvalidInputError(f"{name} must hold numbers. Got dtype {x.dtype} instead.")
         shape = self.input_shape
         if shape is not None and tuple(x.shape[1:]) != shape:
@@ -217,6 +220,8 @@ class Classifier(Component):
 
     # -- defences -----------------------------------------------------------------------------
     def _preprocess(self, x: np.ndarray, y=None, *, fit: bool = False):
+        if not self.preprocessors:
+            return x, y, []
         steps = [p for p in self.preprocessors if (p.apply_fit if fit else p.apply_predict)]
         trace = []
         for p in steps:
@@ -384,7 +389,7 @@ class Classifier(Component):
             raise InvalidInputError(
                 f"{name} must have shape (n, K) = ({n}, {k}) or (n, m, K) = ({n}, m, {k}). Got "
                 f"{getattr(w, 'shape', None)} instead.")
-        if not np.issubdtype(w.dtype, np.number) or not np.all(np.isfinite(w)):
+        if w.dtype.kind not in "fiu" or not np.isfinite(w).all():
             raise InvalidInputError(f"{name} must be finite numbers. Got dtype {w.dtype} with non-finite values.")
 
     def loss_gradient(self, x, y, batch_size: int = 128) -> np.ndarray:

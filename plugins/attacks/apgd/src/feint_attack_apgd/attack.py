@@ -8,7 +8,7 @@ import numpy as np
 
 from feint import Attack
 from feint._params import Integer, Options, Real
-from feint.contracts.classifier import softmax
+from feint.contracts.classifier import log_softmax
 from feint.errors import InvalidParameterError
 from feint.norms import normalize, parse_norm, project, random_ball
 from feint_attack_apgd._functional import ce_loss, checkpoints, dlr_gradient_terms
@@ -141,42 +141,75 @@ class AutoProjectedGradientDescent(Attack):
         return np.einsum("nm,nm...->n...", coef.astype(x.dtype), jac)
 
     def _logit_weights(self, z, y, y_true):
-        """The objective's gradient with respect to the logits ``z`` (the weights of ``output_gradient``)."""
+        """The objective's gradient with respect to the logits ``z`` (the weights of
+        ``output_gradient``), and the objective itself (the same as :meth:`_loss`)."""
         z64 = z.astype(np.float64)
         rows = np.arange(len(z))
         if self.loss_type == "ce":
-            w = softmax(z64)
+            lsm = log_softmax(z64)
+            loss = -lsm[rows, y]                                    # CE(z, y)
+            w = np.exp(lsm)
             w[rows, y] -= 1.0                                       # d CE(z, y) / dz = F - e_y
-            w = -w if self.is_targeted else w
+            if self.is_targeted:
+                w, loss = -w, -loss
         else:
-            _, classes, coef = dlr_gradient_terms(z64, y_true, y) if self.is_targeted else dlr_gradient_terms(z64, y)
+            loss, classes, coef = (dlr_gradient_terms(z64, y_true, y) if self.is_targeted
+                                   else dlr_gradient_terms(z64, y))
             w = np.zeros_like(z64)
             np.add.at(w, (rows[:, None], classes), coef)
-        return w.astype(z.dtype)
+        return w.astype(z.dtype), loss
 
     def _logits_and_gradient(self, x, y, y_true):
-        """Logits at ``x`` and the objective's gradient (zero where the goal is reached).
+        """Logits at ``x``, the objective's gradient (zero where the goal is reached), the
+        objective and whether the goal is reached, per sample.
 
         With an adapter's own ``output_gradient``: one forward and one backward pass for all of
-        ``x``.  Otherwise ``predict``, then ``loss_gradient`` (``'ce'``) or ``class_gradient``
-        of the DLR's few classes for the samples not yet adversarial.
+        ``x``, and the objective comes with the weights.  Otherwise ``predict``, then
+        ``loss_gradient`` (``'ce'``) or ``class_gradient`` of the DLR's few classes for the
+        samples not yet adversarial.
         """
         if self.classifier.native_output_gradient:
-            z, grad = self.classifier.output_gradient(
-                x, lambda out, rows: self._logit_weights(out, y[rows], y_true[rows]), logits=True,
-                batch_size=max(len(x), 1))
-            grad[self._is_adversarial(z, y)] = 0
-            return z, grad
+            losses = []
+
+            def weights(out, rows):
+                whole = len(rows) == len(y)                         # one batch: rows is arange(n)
+                w, loss = self._logit_weights(out, y if whole else y[rows], y_true if whole else y_true[rows])
+                losses.append(loss)
+                return w
+
+            z, grad = self.classifier.output_gradient(x, weights, logits=True, batch_size=max(len(x), 1))
+            succ = self._is_adversarial(z, y)
+            grad[succ] = 0
+            # one call of the weights on all of x saw exactly z; with EOT draws z is their mean
+            f = losses[0] if len(losses) == 1 and len(losses[0]) == len(x) else self._loss(z, y, y_true)
+            return z, grad, f, succ
         z = self._predict(x, logits=True)
+        succ = self._is_adversarial(z, y)
         grad = np.zeros_like(x)
-        todo = np.flatnonzero(~self._is_adversarial(z, y))
+        todo = np.flatnonzero(~succ)
         if todo.size:
             grad[todo] = self._gradient(x[todo], z[todo], y[todo], y_true[todo])
-        return z, grad
+        return z, grad, self._loss(z, y, y_true), succ
 
     # -- algorithm ----------------------------------------------------------------------------
-    def _project(self, x_new, x0):
-        return self._clip(x0 + project(x_new - x0, self.eps, self.norm))
+    def _box(self, x0):
+        """Linf: per component, the ball around ``x0`` intersected with ``clip_values`` (else None)."""
+        if parse_norm(self.norm) != np.inf:
+            return None
+        e = x0.dtype.type(self.eps)
+        lo, hi = x0 - e, x0 + e
+        cv = self.classifier.clip_values
+        if cv is not None:
+            np.maximum(lo, x0.dtype.type(cv[0]), out=lo)
+            np.minimum(hi, x0.dtype.type(cv[1]), out=hi)
+        return lo, hi
+
+    def _project(self, v, x0, box):
+        """Onto the ball around ``x0`` and into ``clip_values``; ``v`` is a temporary (Linf: clipped in place)."""
+        if box is None:
+            return self._clip(x0 + project(v - x0, self.eps, self.norm))
+        np.maximum(v, box[0], out=v)                                # the box is the ball within the range
+        return np.minimum(v, box[1], out=v)
 
     def _generate_batch(self, x, y, rng):
         if self.eps == 0 or len(x) == 0:
@@ -210,15 +243,14 @@ class AutoProjectedGradientDescent(Attack):
         p = parse_norm(self.norm)
         ckpts = checkpoints(int(self.max_iter))
 
-        z, grad = self._logits_and_gradient(start, y, y_true)
-        f = self._loss(z, y, y_true)
-        found = self._is_adversarial(z, y)
+        z, grad, f, found = self._logits_and_gradient(start, y, y_true)
         x_out = start.copy()
         f_out = np.full(n, np.inf)
         idx = np.flatnonzero(~found)
         # per running sample: inputs, labels, iterates, gradient, loss, step, best point, counters
         x0, y, y_true = x0[idx], y[idx], y_true[idx]
         x_cur, grad, f = start[idx], grad[idx], f[idx]
+        box = self._box(x0)
         x_prev = x_cur.copy()
         eta = np.full(len(idx), 2.0 * float(self.eps), dtype=x0.dtype)
         f_max, x_max, g_max = f.copy(), x_cur.copy(), grad.copy()
@@ -232,19 +264,18 @@ class AutoProjectedGradientDescent(Attack):
                 break
             alpha = np.float32(1.0 if k == 0 else MOMENTUM)
             step = eta.reshape(shape) * normalize(grad, p)
-            zk = self._project(x_cur + step, x0)
-            x_new = self._project(x_cur + alpha * (zk - x_cur) + (1 - alpha) * (x_cur - x_prev), x0)
+            zk = self._project(x_cur + step, x0, box)
+            x_new = self._project(x_cur + alpha * (zk - x_cur) + (1 - alpha) * (x_cur - x_prev), x0, box)
             x_prev, x_cur = x_cur, x_new
 
             last = k + 1 == self.max_iter
             if last:                                                # no step follows: no gradient
                 z_new = self._predict(x_new, logits=True)
+                f_new, succ = self._loss(z_new, y, y_true), self._is_adversarial(z_new, y)
             else:
-                z_new, grad = self._logits_and_gradient(x_new, y, y_true)
-            f_new = self._loss(z_new, y, y_true)
+                z_new, grad, f_new, succ = self._logits_and_gradient(x_new, y, y_true)
             increases += f_new > f
             f = f_new
-            succ = self._is_adversarial(z_new, y)
             improved = (f > f_max) & ~succ
             f_max[improved] = f[improved]
             x_max[improved] = x_cur[improved]
@@ -255,6 +286,7 @@ class AutoProjectedGradientDescent(Attack):
                 x_out[idx[succ]] = x_new[succ]
                 keep = ~succ
                 idx, x0, y, y_true = idx[keep], x0[keep], y[keep], y_true[keep]
+                box = None if box is None else (box[0][keep], box[1][keep])
                 x_cur, x_prev, f, eta = x_cur[keep], x_prev[keep], f[keep], eta[keep]
                 f_max, x_max, g_max = f_max[keep], x_max[keep], g_max[keep]
                 increases, reduced_last, f_max_ckpt = increases[keep], reduced_last[keep], f_max_ckpt[keep]

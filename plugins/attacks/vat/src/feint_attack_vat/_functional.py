@@ -67,38 +67,39 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
     ``x``'s dtype.
     """
     n = x.shape[0]
-    xf = x.reshape(n, -1).astype(np.float64)
-    df = d.reshape(n, -1).astype(np.float64)
-    w = df * df
+    xf = x.reshape(n, -1)
+    df = d.reshape(n, -1)
+    w = np.square(df, dtype=np.float64)
     w_all = w.sum(axis=1)
     eps2 = float(eps) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.sqrt(eps2 / w_all)                                       # no clipping: ||t d|| = eps
         if clip_values is not None:
             lo, hi = float(clip_values[0]), float(clip_values[1])
-            tb = (np.where(df > 0, hi, lo) - xf) / df                   # breakpoints t_i (bound reached)
-            np.copyto(tb, np.inf, where=df == 0)                        # d_i = 0 never moves
+            still = df == 0                                             # d_i = 0 never moves
+            gap = np.where(df > 0, hi, lo) - xf                         # float64: room to the bound d points at
+            tb = gap / df                                               # breakpoints t_i (bound reached)
+            np.copyto(tb, np.inf, where=still)
             np.maximum(tb, 0.0, out=tb)
-            full = np.where(df != 0, tb * tb * w, 0.0)                  # t_i^2 d_i^2: component i on its bound
-            on = np.zeros_like(tb, dtype=bool)
-            rows = np.arange(n)                                         # the rows whose set may still grow
+            gap *= gap                                                  # = t_i^2 d_i^2: component i on its bound
+            np.copyto(gap, 0.0, where=still)
+            on = tb <= t[:, None]
+            rows = np.flatnonzero(on.any(axis=1))                       # the rows whose set may still grow
+            on = on[rows]
             while rows.size:
-                now = tb[rows] <= t[rows, None]
-                grew = (now != on[rows]).any(axis=1)
-                rows, now = rows[grew], now[grew]
-                if rows.size == 0:
-                    break
-                on[rows] = now
-                c = (full[rows] * now).sum(axis=1)
-                free = w_all[rows] - (w[rows] * now).sum(axis=1)
+                c = (gap[rows] * on).sum(axis=1)
+                free = w_all[rows] - (w[rows] * on).sum(axis=1)
                 t_new = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
                 spent = ~(free > 1e-12 * w_all[rows])                   # every moving component on its bound
                 if spent.any():
                     tb_s = tb[rows[spent]]
                     t_new[spent] = np.where(np.isfinite(tb_s), tb_s, 0.0).max(axis=1)
                 t[rows] = t_new
+                now = tb[rows] <= t_new[:, None]
+                grew = (now != on).any(axis=1)
+                rows, on = rows[grew], now[grew]
     t = np.where(np.isfinite(t), t, 0.0)                                # d = 0: no step
-    out = xf + t[:, None] * df
+    out = xf + t[:, None] * df                                          # float64
     if clip_values is not None:
         np.clip(out, lo, hi, out=out)
     return out.reshape(x.shape).astype(x.dtype)

@@ -145,7 +145,7 @@ class PyTorchClassifier(Classifier):
         return t.detach().cpu().contiguous().numpy()
 
     def _check_logits(self, z: torch.Tensor, n: int) -> torch.Tensor:
-        if z.ndim != 2 or z.shape != (n, self.nb_classes):
+        if z.ndim != 2 or z.size(0) != n or z.size(1) != self.nb_classes:    # ints: no torch.Size comparison
             raise InvalidParameterError(
                 f"The model must return logits of shape (n, {self.nb_classes}); it returned {tuple(z.shape)}.")
         return z
@@ -176,6 +176,9 @@ class PyTorchClassifier(Classifier):
                 g = self._batched_backward(f, xt, w)
                 if g is not None:
                     return out, g, (1, m)
+            if m == 1:
+                (g1,) = torch.autograd.grad(f, xt, grad_outputs=w[:, 0])
+                return out, self._numpy(g1)[:, None], (1, 1)
             g = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
             for j in range(m):                     # one backward per weighted sum, sharing the forward
                 (gj,) = torch.autograd.grad(f, xt, grad_outputs=w[:, j], retain_graph=j < m - 1)

@@ -33,15 +33,15 @@ _LOW32 = np.uint64(0xFFFFFFFF)
 
 
 def _splitmix64(z: np.ndarray) -> np.ndarray:
-    """The SplitMix64 finaliser, element-wise on uint64 (wrapping arithmetic); ``z`` is not modified."""
-    with np.errstate(over="ignore"):
-        z = z + _GOLDEN                       # the one new array; the rest works in place
-        z ^= z >> _S30
-        z *= _M1
-        z ^= z >> _S27
-        z *= _M2
-        z ^= z >> _S31
-        return z
+    """The SplitMix64 finaliser, element-wise on a uint64 array (wrapping arithmetic: numpy checks
+    no overflow in array arithmetic, only in scalar); ``z`` is not modified."""
+    z = z + _GOLDEN                           # the one new array; the rest works in place
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
 
 
 def _splitmix64_int(z: int) -> int:

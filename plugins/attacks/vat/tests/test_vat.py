@@ -9,7 +9,7 @@ from feint.contracts.classifier import softmax
 from feint.errors import CapabilityError
 from feint.testing import MLPClassifier, trained_reference
 from feint_attack_vat import VirtualAdversarialMethod
-from feint_attack_vat._functional import as_probabilities, kl_divergence, kl_gradient_fd, step_to_norm
+from feint_attack_vat._functional import as_probabilities, feasible, kl_divergence, kl_gradient_fd, step_to_norm
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +140,18 @@ def test_step_to_norm_solves_the_clipped_length_exactly():
     free = step_to_norm(x, d, 0.7, None)                         # no box: eps along d
     np.testing.assert_allclose(np.linalg.norm((free - x).reshape(40, -1), axis=1)[d.reshape(40, -1).any(1)], 0.7,
                                rtol=1e-5)
+
+
+def test_step_to_norm_needs_no_feasible_direction():
+    """Components pointing out of the box where x is on its bound add no length and do not move."""
+    rng = np.random.default_rng(1)
+    x = rng.random((30, 20)).astype(np.float32)
+    x[x < 0.3], x[x > 0.8] = 0.0, 1.0
+    d = rng.normal(size=x.shape).astype(np.float32)
+    for eps in (0.3, 1.0, 3.0):
+        np.testing.assert_allclose(step_to_norm(x, d, eps, (0.0, 1.0)),
+                                   step_to_norm(x, feasible(d, x, (0.0, 1.0)), eps, (0.0, 1.0)), atol=1e-6)
+    g = rng.normal(size=x.shape).astype(np.float32)
+    f = feasible(g, x, (0.0, 1.0))
+    out = (x == 0) & (g < 0) | (x == 1) & (g > 0)
+    assert np.all(f[out] == 0) and np.array_equal(f[~out], g[~out]) and f.dtype == np.float32

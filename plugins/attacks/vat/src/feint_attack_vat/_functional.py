@@ -36,19 +36,22 @@ def unit(d: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
     """``d / ||d||_2`` per sample, in ``d``'s dtype; rows of norm 0 take ``fallback``'s row (or stay 0)."""
     flat = d.reshape(d.shape[0], -1)
     norm = np.sqrt(np.einsum("ij,ij->i", flat, flat, dtype=np.float64))
-    out = flat / np.where(norm > 0, norm, 1.0).astype(d.dtype)[:, None]
-    if fallback is not None:
-        out = np.where((norm > 0)[:, None], out, fallback.reshape(d.shape[0], -1))
+    zero = norm == 0
+    out = flat / np.where(zero, 1.0, norm).astype(d.dtype)[:, None]
+    if fallback is not None and zero.any():
+        out[zero] = fallback.reshape(d.shape[0], -1)[zero]
     return out.reshape(d.shape).astype(d.dtype, copy=False)
 
 
 def feasible(g: np.ndarray, x: np.ndarray, clip_values) -> np.ndarray:
-    """Zero the components of ``g`` that point out of ``clip_values`` where ``x`` is on the bound."""
+    """Zero the components of ``g`` that point out of ``clip_values`` where ``x`` is on the bound (a new array)."""
     if clip_values is None:
         return g
     lo, hi = clip_values
-    out = (x <= lo) & (g < 0) | (x >= hi) & (g > 0)
-    return np.where(out, 0, g).astype(g.dtype)
+    lo, hi = x.dtype.type(lo), x.dtype.type(hi)
+    keep = (x <= lo) & (g < 0) | (x >= hi) & (g > 0)                   # pointing out where x is on that bound
+    np.logical_not(keep, out=keep)
+    return g * keep                                                     # (a zeroed negative component is -0.0)
 
 
 def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.ndarray:
@@ -62,47 +65,51 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
     components that reach their bound in between add less than assumed) and stop, exactly on it,
     as soon as the set no longer grows: a few vectorised rounds instead of a sort.  A row whose
     box leaves less room than ``eps`` (or whose ``d`` is zero) gets the longest step along ``d``
-    (every moving component on its bound).  Without ``clip_values`` this is
-    ``x + eps * d / ||d||``.  The solve runs in float64 (sums of squares); the output has
-    ``x``'s dtype.
+    (every moving component on its bound).  Components of ``d`` that point out of the box where
+    ``x`` is on its bound have breakpoint 0 and add nothing, so ``d`` need not be made feasible
+    first.  Without ``clip_values`` this is ``x + eps * d / ||d||``.  Element-wise work is in
+    ``x``'s dtype, the sums of squares and ``t`` in float64 (the step's length is ``eps`` to about
+    1e-7 relative in float32); the output has ``x``'s dtype.
     """
     n = x.shape[0]
     xf = x.reshape(n, -1)
-    df = d.reshape(n, -1)
-    w = np.square(df, dtype=np.float64)
-    w_all = w.sum(axis=1)
+    df = d.reshape(n, -1).astype(x.dtype, copy=False)
+    w = df * df
+    w_all = w.sum(axis=1, dtype=np.float64)
     eps2 = float(eps) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.sqrt(eps2 / w_all)                                       # no clipping: ||t d|| = eps
         if clip_values is not None:
-            lo, hi = float(clip_values[0]), float(clip_values[1])
+            lo, hi = (x.dtype.type(v) for v in clip_values)
             still = df == 0                                             # d_i = 0 never moves
-            gap = np.where(df > 0, hi, lo) - xf                         # float64: room to the bound d points at
+            gap = np.where(df > 0, hi, lo)
+            gap -= xf                                                   # room to the bound d points at
             tb = gap / df                                               # breakpoints t_i (bound reached)
             np.copyto(tb, np.inf, where=still)
-            np.maximum(tb, 0.0, out=tb)
+            np.maximum(tb, 0, out=tb)
             gap *= gap                                                  # = t_i^2 d_i^2: component i on its bound
-            np.copyto(gap, 0.0, where=still)
-            on = tb <= t[:, None]
+            np.copyto(gap, 0, where=still)
+            on = tb <= t.astype(x.dtype)[:, None]
             rows = np.flatnonzero(on.any(axis=1))                       # the rows whose set may still grow
             on = on[rows]
             while rows.size:
-                c = (gap[rows] * on).sum(axis=1)
-                free = w_all[rows] - (w[rows] * on).sum(axis=1)
+                c = (gap[rows] * on).sum(axis=1, dtype=np.float64)
+                free = w_all[rows] - (w[rows] * on).sum(axis=1, dtype=np.float64)
                 t_new = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
                 spent = ~(free > 1e-12 * w_all[rows])                   # every moving component on its bound
                 if spent.any():
                     tb_s = tb[rows[spent]]
-                    t_new[spent] = np.where(np.isfinite(tb_s), tb_s, 0.0).max(axis=1)
+                    t_new[spent] = np.where(np.isfinite(tb_s), tb_s, 0).max(axis=1)
                 t[rows] = t_new
-                now = tb[rows] <= t_new[:, None]
+                now = tb[rows] <= t_new.astype(x.dtype)[:, None]
                 grew = (now != on).any(axis=1)
                 rows, on = rows[grew], now[grew]
-    t = np.where(np.isfinite(t), t, 0.0)                                # d = 0: no step
-    out = xf + t[:, None] * df                                          # float64
+    t = np.where(np.isfinite(t), t, 0.0).astype(x.dtype)                # d = 0: no step
+    out = df * t[:, None]
+    out += xf
     if clip_values is not None:
         np.clip(out, lo, hi, out=out)
-    return out.reshape(x.shape).astype(x.dtype)
+    return out.reshape(x.shape)
 
 
 def kl_gradient_fd(predict_probs, x: np.ndarray, p: np.ndarray, width: float, clip_values) -> np.ndarray:

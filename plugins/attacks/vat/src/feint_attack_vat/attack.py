@@ -153,5 +153,6 @@ class VirtualAdversarialMethod(Attack):
             x_eval = self._clip(x + x.dtype.type(self.xi) * d)
             g = feasible(self._kl_gradient(x_eval, p), x_eval, cv)
             d = unit(g.astype(x.dtype), fallback=d)
-        # line 14; step_to_norm takes any length of d, and a row whose feasible part is zero gets no step
-        return step_to_norm(x, feasible(d, x, cv), float(self.eps), cv)
+        # line 14; step_to_norm takes any length of d, gives the components of d that point out of the
+        # box no length, and a row whose feasible part is zero gets no step
+        return step_to_norm(x, d, float(self.eps), cv)

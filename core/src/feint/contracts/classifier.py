@@ -199,8 +199,8 @@ class Classifier(Component):
         out = np.array(x, dtype=self.np_dtype, copy=True)
         if not out.size:
             return out
-        vmin, vmax = out.min(), out.max()          # NaN or inf anywhere shows in one of the two
-        if not (np.isfinite(vmin) and np.isfinite(vmax)):
+        vmin, vmax = float(out.min()), float(out.max())    # NaN or inf anywhere shows in one of the two
+        if not (math.isfinite(vmin) and math.isfinite(vmax)):
             bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
             raise InvalidInputError(f"{name} contains {bad} NaN or infinite values; inputs must be finite.")
         if check_range and self.clip_values is not None:

@@ -308,13 +308,9 @@ def run(args) -> dict:
 
     import torch
 
-    torch.set_num_threads(args.threads)
-    try:
-        from threadpoolctl import threadpool_limits
+    from benchmarks.floor import limit_threads
 
-        threadpool_limits(args.threads)
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        pass
+    limit_threads(args.threads)
 
     import feint
     from benchmarks import cases as case_table

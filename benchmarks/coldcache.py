@@ -25,15 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=300, help="timed calls per cell (default 300)")
     args = p.parse_args(argv)
 
-    import torch
 
-    torch.set_num_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
+    from benchmarks.floor import limit_threads
 
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
+    limit_threads(1)
     from benchmarks.floor import load_batch, replay_calls
     from feint_framework_torch import PyTorchClassifier
 

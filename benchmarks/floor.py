@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-__all__ = ["Batch", "CountingModule", "Floor", "Passes", "Replayer", "load_batch", "local_scale", "measure_floor",
-           "replay_calls"]
+__all__ = ["Batch", "CountingModule", "Floor", "Passes", "Replayer", "limit_threads", "load_batch", "local_scale",
+           "measure_floor", "replay_calls"]
 
 BATCH = 256
 
@@ -33,6 +33,17 @@ class Batch:
     targets: np.ndarray
     test_accuracy: float
     indices: np.ndarray
+
+
+def limit_threads(threads: int = 1) -> None:
+    """Run torch and the BLAS libraries numpy uses on ``threads`` threads (the benchmarks' default: 1)."""
+    torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
 
 
 def _channels_last_strides(x: np.ndarray) -> np.ndarray:

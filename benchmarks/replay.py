@@ -72,15 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     import numpy as np
-    import torch
 
-    torch.set_num_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
+    from benchmarks.floor import limit_threads
 
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover
-        pass
+    limit_threads(1)
     import feint
     from benchmarks.cases import attack_cases
     from benchmarks.floor import CountingModule, load_batch, replay_calls

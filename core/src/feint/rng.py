@@ -95,16 +95,14 @@ class SampleRandom:
     def _start(self, d: int) -> np.ndarray:
         """Per row, ``key + counter * golden`` (draw ``k`` adds ``k * golden``); advances the counters by ``d``."""
         start = self._counters[self._pos]
-        with np.errstate(over="ignore"):
-            base = self._keys[self._pos] + start * _GOLDEN
+        base = self._keys[self._pos] + start * _GOLDEN     # arrays: wrapping, no overflow check
         self._counters[self._pos] = start + np.uint64(d)
         return base
 
     @staticmethod
     def _raw(base: np.ndarray, c0: int, c1: int) -> np.ndarray:
         """The 64 random bits of draws ``c0 .. c1 - 1`` of the rows whose starts are ``base``."""
-        with np.errstate(over="ignore"):
-            return _splitmix64(base[:, None] + np.arange(c0, c1, dtype=np.uint64)[None, :] * _GOLDEN)
+        return _splitmix64(base[:, None] + np.arange(c0, c1, dtype=np.uint64)[None, :] * _GOLDEN)
 
     @staticmethod
     def _bits(base: np.ndarray, c0: int, c1: int) -> np.ndarray:

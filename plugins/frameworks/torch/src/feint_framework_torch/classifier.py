@@ -129,16 +129,14 @@ class PyTorchClassifier(Classifier):
         self.device = torch.device(device)
         self.model.to(self.device)
 
-    @property
-    def _off_cpu(self) -> bool:
-        """Whether tensors made from numpy arrays must be moved to ``device``."""
-        return self.device.type != "cpu"
+    def _from_numpy(self, a: np.ndarray) -> torch.Tensor:
+        """A tensor on ``device`` sharing ``a``'s memory where the device is the CPU (no ``.to`` call there)."""
+        t = torch.from_numpy(a)
+        return t if self.device.type == "cpu" else t.to(self.device)
 
     # -- helpers --------------------------------------------------------------------------------
     def _tensor(self, x: np.ndarray, grad: bool = False) -> torch.Tensor:
-        t = torch.from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype))
-        if self._off_cpu:
-            t = t.to(self.device)
+        t = self._from_numpy(np.ascontiguousarray(x, dtype=self.np_dtype))
         if t.ndim == 4 and self.channel_index == 1 and self.memory_format != "contiguous":
             n, c, h, w = t.shape
             if c == 1:       # the same bytes either way: only the strides tell torch which kernels to use
@@ -180,9 +178,7 @@ class PyTorchClassifier(Classifier):
             z = self._check_logits(self.model(xt), len(x))
             f = z if logits else torch.softmax(z, dim=1)
             out = self._numpy(f).copy()
-            w = torch.from_numpy(np.ascontiguousarray(weights_of(out)))
-            if self._off_cpu:
-                w = w.to(self.device)
+            w = self._from_numpy(np.ascontiguousarray(weights_of(out)))
             n, m = w.shape[:2]
             if 1 < m and n * m <= self.batched_vjp_max and self._batched_vjp is not False:
                 g = self._batched_backward(f, xt, w)
@@ -232,8 +228,7 @@ class PyTorchClassifier(Classifier):
         with _eval_mode(self.model):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), len(x))
-            t = torch.from_numpy(np.asarray(targets, dtype=self.np_dtype))
-            t = t.to(self.device) if self._off_cpu else t
+            t = self._from_numpy(np.asarray(targets, dtype=self.np_dtype))
             loss = -(t * torch.log_softmax(z, dim=1)).sum()
             (g,) = torch.autograd.grad(loss, xt)
         return self._numpy(g)

@@ -105,19 +105,20 @@ def best_pairs_opposed(a: np.ndarray, search: np.ndarray, increase: bool,
     """
     n = a.shape[0]
     rows = np.arange(n)
-    gain = a.astype(np.float64) if increase else -a.astype(np.float64)   # maximise gain_i + gain_j
-    pool = np.where(search, gain, -np.inf)
-    first_pool = second_pool = pool
+    gain = a if increase else -a                                        # maximise gain_i + gain_j
+    first_pool = np.where(search, gain, -np.inf)
+    second_pool = first_pool.copy()
     if room is not None:
-        old = np.where(modified, pool, -np.inf)
-        first_pool = np.where((room >= 2)[:, None], pool, old)
-        second_pool = np.where((room >= 1)[:, None], pool, old)
+        tight = np.flatnonzero(room < 2)                                # usually none: a pool each only then
+        if tight.size:
+            old = np.where(modified[tight], first_pool[tight], -np.inf)
+            first_pool[tight] = old
+            second_pool[tight[room[tight] < 1]] = old[room[tight] < 1]
     first = first_pool.argmax(axis=1)
     top = first_pool[rows, first]
-    second_pool = second_pool.copy()
     second_pool[rows, first] = -np.inf
     second = second_pool.argmax(axis=1)
-    alpha = top + second_pool[rows, second]
+    alpha = top + second_pool[rows, second]                            # (a sum's sign survives rounding)
     ok = alpha > 0                                         # also False when fewer than 2 qualify
-    score = np.where(ok, alpha * alpha, -np.inf)
+    score = np.where(ok, np.square(alpha, dtype=np.float64), -np.inf)
     return score, np.minimum(first, second), np.maximum(first, second)

@@ -155,12 +155,14 @@ class SaliencyMapMethod(Attack):
 
         def keep_only(keep):
             nonlocal idx, cur, search, modified, yc, onehot
+            if keep.all():                                        # most iterations stop no sample
+                return
             flat[idx[~keep]] = cur[~keep]
             idx, cur, search, modified, yc, onehot = (idx[keep], cur[keep], search[keep], modified[keep],
                                                       yc[keep], onehot[keep])
 
         while idx.size:
-            keep_only(search.sum(axis=1) > 1)                     # line 3, |Omega_search| > 1
+            keep_only(np.count_nonzero(search, axis=1) > 1)                     # line 3, |Omega_search| > 1
             if idx.size == 0:
                 break
             xs = cur.reshape((idx.size, *x.shape[1:]))
@@ -175,7 +177,7 @@ class SaliencyMapMethod(Attack):
                 break
             budget = {}
             if self.exhaust_budget:                               # only pairs that fit the budget
-                budget = {"modified": modified, "room": limit - modified.sum(axis=1)}
+                budget = {"modified": modified, "room": limit - np.count_nonzero(modified, axis=1)}
             if self.logits:
                 a, b = logit_gradients(self.classifier, cur.reshape((idx.size, *x.shape[1:])), yc,
                                        batch_size=idx.size)
@@ -186,12 +188,13 @@ class SaliencyMapMethod(Attack):
             mod = modified.copy()
             mod[rows, i] = True                                   # line 5
             mod[rows, j] = True
-            go = np.isfinite(score) & (mod.sum(axis=1) <= limit)  # line 6
+            go = np.isfinite(score) & (np.count_nonzero(mod, axis=1) <= limit)  # line 6
             modified = mod
             keep_only(go)
             i, j, rows = i[go], j[go], np.arange(idx.size)
             for k in (i, j):                                      # lines 9-10
-                cur[rows, k] = np.clip(cur[rows, k] + theta, lo, hi)
-                search[rows, k] = cur[rows, k] != bound
+                v = cur[rows, k] + theta                          # (theta > 0 can only pass hi, < 0 only lo)
+                cur[rows, k] = v = np.minimum(v, hi) if increase else np.maximum(v, lo)
+                search[rows, k] = v != bound
         flat[idx] = cur
         return flat.reshape(x.shape)

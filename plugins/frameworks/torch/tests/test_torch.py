@@ -92,6 +92,23 @@ def test_train_and_eval_modes_are_restored():
     assert not torch.equal(stats, model[2].running_mean), "train_on_batch did not train"
 
 
+def test_modes_are_set_through_nested_shared_and_empty_submodule_slots():
+    torch.manual_seed(0)
+    drop = torch.nn.Dropout(0.5)                                  # shared: reached twice by the walk
+    inner = torch.nn.Sequential(torch.nn.Linear(32, 32), drop)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), inner, drop, torch.nn.Linear(32, 10))
+    model[1].register_module("unused", None)                      # a slot holding None
+    clf = PyTorchClassifier((0.0, 1.0), model, input_shape=(1, 8, 8), nb_classes=10)
+    x = np.random.default_rng(1).uniform(0, 1, (6, 1, 8, 8)).astype(np.float32)
+    model.train()
+    inner.eval()                                                  # a mixed state is restored as it was
+    before = {name: m.training for name, m in model.named_modules(remove_duplicate=False)}
+    assert np.array_equal(clf.predict(x), clf.predict(x)), "the shared dropout ran in train mode"
+    z, g = clf.output_gradient(x, np.ones((6, 10), np.float32), logits=True)
+    assert np.array_equal(z, clf.predict(x, logits=True)) and np.isfinite(g).all()
+    assert before == {name: m.training for name, m in model.named_modules(remove_duplicate=False)}
+
+
 def test_adapt_model_and_keras_models_are_declined():
     from feint_framework_torch.hooks import feint_adapt_model
 

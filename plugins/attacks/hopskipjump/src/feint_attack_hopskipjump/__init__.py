@@ -2,5 +2,5 @@
 
 from feint_attack_hopskipjump.attack import HopSkipJump, HopSkipJumpResult
 
-__version__ = "0.1.1"
+__version__ = "0.1.2"
 __all__ = ["HopSkipJump", "HopSkipJumpResult"]

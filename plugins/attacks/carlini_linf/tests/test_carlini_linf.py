@@ -7,7 +7,7 @@ import pytest
 
 import feint
 from feint.errors import InvalidInputError, InvalidParameterError
-from feint.testing import trained_reference
+from feint.testing import trained_reference, without_native_output_gradient
 from feint_attack_carlini_linf import CarliniLInfMethod
 from feint_attack_carlini_linf._functional import box_map, hinge
 
@@ -57,6 +57,29 @@ def test_targeted_reaches_the_targets():
     res = CarliniLInfMethod(clf, targeted=True, max_iter=20, initial_const=0.1, learning_rate=0.01).run(x[:15], t)
     assert res.success.all()
     np.testing.assert_array_equal(res.predictions.argmax(1), t)
+
+
+@pytest.mark.parametrize("targeted", [False, True])
+def test_one_pass_each_way_per_step_and_the_same_attack_without_output_gradient(targeted):
+    clf, x, _ = trained_reference("mlp")
+    x = x[:24]
+    y = (clf.predict(x).argmax(1) + (1 if targeted else 0)) % 3          # labels given: no labels pass
+    params = dict(targeted=targeted, max_iter=15, initial_const=0.1, learning_rate=0.02)
+    slow = without_native_output_gradient(clf)                          # predict + class_gradient
+    cost = {}
+    for name, c in (("native", clf), ("fallback", slow)):
+        c.reset_counts()
+        CarliniLInfMethod(c, **params).generate(x, y)
+        cost[name] = c.counts.copy()
+    # with output_gradient: per step one forward and one backward call on the running samples
+    assert cost["native"].forward == cost["native"].backward > 0
+    assert cost["native"].forward_samples == cost["native"].backward_samples
+    assert cost["fallback"].forward > cost["native"].forward                 # two calls per step there
+    native = CarliniLInfMethod(clf, **params).run(x, y)
+    fallback = CarliniLInfMethod(slow, **params).run(x, y)
+    # the same algorithm both ways: the hinge's gradient differs by float rounding only
+    np.testing.assert_array_equal(native.success, fallback.success)
+    np.testing.assert_allclose(native.norms["linf"], fallback.norms["linf"], atol=2e-3)
 
 
 def test_needs_clip_values_and_consistent_constants():

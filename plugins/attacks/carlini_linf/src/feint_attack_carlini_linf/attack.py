@@ -39,9 +39,11 @@ class CarliniLInfMethod(Attack):
     3. the search also stops once ``tau`` falls below ``(x_max - x_min) / 256``.
 
     All samples of a batch run in lockstep with their own ``tau``, ``c``, step counter and Adam
-    state; samples that stopped cost no further passes.  Each step costs one forward pass
-    (logits) and, for samples whose hinge is still positive, one backward pass of two logits
-    (``class_gradient`` with an ``(n, 2)`` label array).
+    state; samples that stopped cost no further passes.  With an adapter's own
+    ``output_gradient`` (torch) each step costs one forward and one backward pass for the running
+    samples: the logits, and the hinge's gradient as a weighted sum of two logits (zero weights
+    where the hinge is zero).  Otherwise each step costs ``predict`` and, for the samples whose
+    hinge is still positive, ``class_gradient`` of two logits (an ``(n, 2)`` label array).
 
     Spec: ``carlini_linf``, ``carlini_linf(max_iter=100, initial_const=0.01)``,
     ``carlini_linf(targeted=True, target='least_likely')``.
@@ -138,12 +140,16 @@ class CarliniLInfMethod(Attack):
         steps = np.zeros(n, dtype=np.int64)
         active = np.ones(n, dtype=bool)
 
+        native = self.classifier.native_output_gradient
         while active.any():
             a = np.flatnonzero(active)
             xa = to_x(w[a]).astype(x.dtype)
             delta = (xa - x[a]).astype(np.float64)
-            z = self._predict(xa, logits=True)
-            f, other = hinge(z, y[a], targeted, float(self.confidence))
+            if native:                  # logits and the hinge's gradient from one forward + backward
+                z, f, other, hinge_grad = self._hinge_and_gradient(xa, y[a], const[a])
+            else:
+                z = self._predict(xa, logits=True)
+                f, other = hinge(z, y[a], targeted, float(self.confidence))
             excess = np.abs(delta) - tau[a].reshape((-1,) + (1,) * (x.ndim - 1))
             penalty = np.maximum(excess, 0.0).reshape(len(a), -1).sum(axis=1)
             works = (const[a] * f + penalty < 1e-4 * const[a]) & self._is_adversarial(z, y[a])
@@ -165,7 +171,9 @@ class CarliniLInfMethod(Attack):
                 continue
             grad_x = np.where(excess[g_rows] > 0, np.sign(delta[g_rows]), 0.0)
             live = f[g_rows] > 0
-            if live.any():
+            if native:
+                grad_x += hinge_grad[g_rows]
+            elif live.any():
                 rl = r[live]
                 real = y[rl]
                 labels = np.stack([real, other[g_rows][live]], axis=1)
@@ -182,3 +190,30 @@ class CarliniLInfMethod(Attack):
                 steps[grown] = 0
                 active[grown[const[grown] >= float(self.largest_const)]] = False
         return best
+
+    def _hinge_and_gradient(self, xa, y, const):
+        """Logits, hinge, rival class and ``const * grad f`` at ``xa`` from ``output_gradient``.
+
+        The gradient of ``c * f`` is the vector-Jacobian product of the logits with ``+c`` on
+        ``y`` and ``-c`` on the rival (untargeted; the opposite signs when targeted) where the
+        hinge is positive, and zero weights elsewhere: one forward and one backward pass for all
+        of ``xa``, where ``predict`` + ``class_gradient`` of two classes cost two forward passes
+        and two backward passes for the samples whose hinge is positive.
+        """
+        targeted, kappa = self.is_targeted, float(self.confidence)
+        seen = []
+
+        def weights(out, rows):
+            f, other = hinge(out, y[rows], targeted, kappa)
+            seen.append((f, other))
+            coef = np.where(f > 0, const[rows], 0.0)
+            w = np.zeros(out.shape)
+            k = np.arange(len(rows))
+            w[k, y[rows]] = -coef if targeted else coef
+            w[k, other] = coef if targeted else -coef
+            return w
+
+        z, g = self.classifier.output_gradient(xa, weights, logits=True, batch_size=max(len(xa), 1))
+        # one call of the weights on all of xa saw exactly z; with EOT draws z is their mean
+        f, other = seen[0] if len(seen) == 1 and len(seen[0][0]) == len(xa) else hinge(z, y, targeted, kappa)
+        return z, f, other, g.astype(np.float64)

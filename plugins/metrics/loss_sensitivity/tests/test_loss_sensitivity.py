@@ -38,3 +38,18 @@ def test_bad_gradient_name(linear):
     clf, x = linear
     with pytest.raises(InvalidParameterError, match="'gradient'.*Got 'logits'"):
         loss_sensitivity(clf, x, gradient="logits")
+
+
+@pytest.mark.parametrize("gradient", ["logit", "loss"])
+def test_one_pass_each_way_and_the_same_value_without_output_gradient(linear, gradient):
+    from feint.testing import without_native_output_gradient
+
+    clf, x = linear
+    pred = (x @ clf.W + clf.b).argmax(1)
+    clf.reset_counts()
+    value = loss_sensitivity(clf, x, gradient=gradient)
+    assert (clf.counts.forward, clf.counts.backward) == (1, 1)          # prediction and gradient share a pass
+    slow = without_native_output_gradient(clf)
+    assert value == pytest.approx(loss_sensitivity(slow, x, gradient=gradient), rel=1e-12)
+    if gradient == "loss":                                               # y=None means the predictions
+        assert value == pytest.approx(loss_sensitivity(clf, x, gradient="loss", y=pred), rel=1e-12)

@@ -162,7 +162,7 @@ class SaliencyMapMethod(Attack):
                                                       yc[keep], onehot[keep])
 
         while idx.size:
-            keep_only(np.count_nonzero(search, axis=1) > 1)                     # line 3, |Omega_search| > 1
+            keep_only(np.count_nonzero(search, axis=1) > 1)       # line 3, |Omega_search| > 1
             if idx.size == 0:
                 break
             xs = cur.reshape((idx.size, *x.shape[1:]))

@@ -21,7 +21,9 @@ def loss_sensitivity(classifier, x, gradient: str = "logit", y=None, batch_size:
     Parameters
     ----------
     classifier : Classifier
-        Needs ``class_gradient`` (``gradient='logit'``) or ``loss_gradient`` (``'loss'``).
+        Needs ``class_gradient`` (``gradient='logit'``) or ``loss_gradient`` (``'loss'``).  With
+        an adapter's own ``output_gradient`` (and no randomised defence) the predicted class and
+        its gradient come from one forward and one backward pass; otherwise ``predict`` first.
     x : ndarray
         Test inputs.
     gradient : {"logit", "loss"}, default "logit"
@@ -36,10 +38,37 @@ def loss_sensitivity(classifier, x, gradient: str = "logit", y=None, batch_size:
         raise InvalidParameterError(
             f"The 'gradient' parameter of loss_sensitivity must be 'logit' or 'loss'. Got {gradient!r} instead.")
     x = classifier.check_x(x)
-    if gradient == "logit":
+    if gradient == "loss" and y is not None:
+        grads = classifier.loss_gradient(x, y, batch_size=batch_size)
+    elif classifier.native_output_gradient and not _randomised(classifier):
+        # the predicted class and its gradient from one forward pass: weights on the logits that
+        # pick Z_c (or the cross-entropy's F - e_c), with c the argmax of that same forward pass
+        _, grads = classifier.output_gradient(x, _weights_at_prediction(gradient == "loss"), logits=True,
+                                              batch_size=batch_size)
+    elif gradient == "logit":
         pred = classifier.predict(x, logits=True, batch_size=batch_size).argmax(axis=1)
         grads = classifier.class_gradient(x, label=pred, logits=True, batch_size=batch_size)[:, 0]
     else:
-        labels = classifier.predict(x, batch_size=batch_size).argmax(axis=1) if y is None else y
+        labels = classifier.predict(x, batch_size=batch_size).argmax(axis=1)
         grads = classifier.loss_gradient(x, labels, batch_size=batch_size)
     return float(np.mean(lp_norm(grads, 2).astype(np.float64)))
+
+
+def _randomised(classifier) -> bool:
+    """Whether a predict-time defence draws randomly (then the prediction is the mean over draws,
+    which one draw's weights would not see, so the two-call form is used)."""
+    return any(p.randomised for p in classifier.preprocessors if p.apply_predict)
+
+
+def _weights_at_prediction(loss: bool):
+    """Logit weights whose vector-Jacobian product is ``grad Z_c`` (``loss``: ``grad CE(., c)``),
+    ``c`` the argmax of the logits they are given."""
+    def weights(z, rows):
+        z = z.astype(np.float64)
+        pick = z == z.max(axis=1, keepdims=True)
+        pick &= np.cumsum(pick, axis=1) == 1                            # the first maximum, as argmax
+        if not loss:
+            return pick.astype(np.float64)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True) - pick
+    return weights

@@ -6,7 +6,7 @@ with the *same* parameters, translated from these by :mod:`benchmarks.peers`; ch
 here and every library's row changes with it.
 
 Budget: the default run (feint only) must stay under ~10 minutes on two shared CPU cores with
-one thread (it takes 1-3 minutes), so the expensive attacks (C&W Linf, the black-box ones and
+one thread (it takes about 4), so the expensive attacks (C&W Linf, the black-box ones and
 Shadow) run on the first images of the batch; the "n" column of the table says how many.
 """
 

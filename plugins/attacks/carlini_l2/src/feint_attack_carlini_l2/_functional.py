@@ -16,15 +16,22 @@ def to_tanh_space(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.arctanh((2.0 * unit - 1.0) * TANH_SCALE).astype(x.dtype)
 
 
-def from_tanh_space(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Lines 15-16: the inverse map, ``x = (tanh(w) / gamma + 1) / 2 * (hi - lo) + lo``, clipped to ``[lo, hi]``."""
-    x = (np.tanh(w) / TANH_SCALE + 1.0) / 2.0 * (hi - lo) + lo
+def from_tanh_space(w: np.ndarray, lo: float, hi: float, t: np.ndarray | None = None) -> np.ndarray:
+    """Lines 15-16: the inverse map, ``x = (tanh(w) / gamma + 1) / 2 * (hi - lo) + lo``, clipped to ``[lo, hi]``.
+
+    ``t``: ``tanh(w)`` when the caller has it already.
+    """
+    x = ((np.tanh(w) if t is None else t) / TANH_SCALE + 1.0) / 2.0 * (hi - lo) + lo
     return np.clip(x, lo, hi).astype(w.dtype, copy=False)
 
 
-def tanh_space_derivative(w: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``dx/dw`` of :func:`from_tanh_space` (the clip ignored: it only trims 1e-6 of the range)."""
-    t = np.tanh(w)
+def tanh_space_derivative(w: np.ndarray, lo: float, hi: float, t: np.ndarray | None = None) -> np.ndarray:
+    """``dx/dw`` of :func:`from_tanh_space` (the clip ignored: it only trims 1e-6 of the range).
+
+    ``t``: ``tanh(w)`` when the caller has it already.
+    """
+    if t is None:
+        t = np.tanh(w)
     return ((1.0 - t * t) / (2.0 * TANH_SCALE) * (hi - lo)).astype(w.dtype, copy=False)
 
 
@@ -45,13 +52,15 @@ def margin_loss(z: np.ndarray, y: np.ndarray, targeted: bool, confidence: float)
     return loss, rival
 
 
-def hinge_weights(z: np.ndarray, y: np.ndarray, c: np.ndarray, targeted: bool, confidence: float) -> np.ndarray:
+def hinge_weights(z: np.ndarray, y: np.ndarray, c: np.ndarray, targeted: bool, confidence: float,
+                  with_loss: bool = False):
     """Logit weights whose vector-Jacobian product is the gradient of ``c * l(x')`` (equations 3-4).
 
     Where the hinge is positive: targeted, ``l = Z_rival - Z_y + kappa`` gives ``+c`` on the
     rival and ``-c`` on the target; untargeted,
     ``l = Z_y - Z_rival + kappa`` gives ``+c`` on the label and ``-c`` on the rival.  Rows whose
-    hinge is zero weigh nothing (their hinge gradient is zero).
+    hinge is zero weigh nothing (their hinge gradient is zero).  ``with_loss``: return
+    ``(weights, l)``, the hinge of :func:`margin_loss` that the weights came from.
     """
     loss, rival = margin_loss(z, y, targeted, confidence)
     first, second = (rival, y) if targeted else (y, rival)
@@ -60,7 +69,7 @@ def hinge_weights(z: np.ndarray, y: np.ndarray, c: np.ndarray, targeted: bool, c
     rows = np.arange(z.shape[0])
     w[rows, first] = coef
     w[rows, second] = -coef
-    return w
+    return (w, loss) if with_loss else w
 
 
 def adam_step(w, grad, m, v, t: int, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):

@@ -167,7 +167,7 @@ class CarliniL2Method(Attack):
             # hinge is positive, the hinge term's gradient (one backward pass)
             seen = []
 
-            def weights(out, rows, yi=y[idx], ci=c[idx]):
+            def weights(out, rows, yi=y[idx], ci=c[idx], seen=seen):
                 w_b, loss_b = hinge_weights(out, yi[rows], ci[rows], targeted, kappa, with_loss=True)
                 seen.append(loss_b)
                 return w_b

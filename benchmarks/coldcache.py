@@ -25,11 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=300, help="timed calls per cell (default 300)")
     args = p.parse_args(argv)
 
-
-    from benchmarks.floor import limit_threads
+    from benchmarks.floor import limit_threads, load_batch, replay_calls
 
     limit_threads(1)
-    from benchmarks.floor import load_batch, replay_calls
     from feint_framework_torch import PyTorchClassifier
 
     batch = load_batch(256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from feint.errors import InvalidParameterError
+from feint.labels import to_categorical
 from feint.norms import lp_norm
 
 __all__ = ["loss_sensitivity"]
@@ -65,10 +66,9 @@ def _weights_at_prediction(loss: bool):
     ``c`` the argmax of the logits they are given."""
     def weights(z, rows):
         z = z.astype(np.float64)
-        pick = z == z.max(axis=1, keepdims=True)
-        pick &= np.cumsum(pick, axis=1) == 1                            # the first maximum, as argmax
+        pick = to_categorical(z.argmax(axis=1), z.shape[1], dtype=np.float64)
         if not loss:
-            return pick.astype(np.float64)
+            return pick
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True) - pick
     return weights

@@ -46,18 +46,24 @@ def _is_clip(v) -> bool:
         and v[0] < v[1])
 
 
-def _joined(parts: list, shape: tuple, dtype) -> np.ndarray:
-    """The batches' results as one new array; a single batch's own array when the caller may keep it.
+def _own(a, shape: tuple, dtype) -> np.ndarray:
+    """``a`` as the caller's array: itself when it is a fresh result already, else a new copy.
 
     An adapter's result is handed back as is only when it is already the whole answer and a
-    writeable, contiguous array of the right type (a fresh array from the framework), else the
-    batches are copied into a new one (read-only or shared buffers, such as JAX's, are never
-    handed out).
+    writeable, contiguous array of the right type (a fresh array from the framework); read-only
+    or shared buffers, such as JAX's, are copied.
     """
+    a = np.asarray(a)
+    if a.shape == shape and a.dtype == dtype and a.flags.writeable and a.flags.c_contiguous:
+        return a
+    return np.array(a, dtype=dtype).reshape(shape)
+
+
+def _joined(parts: list, shape: tuple, dtype) -> np.ndarray:
+    """The batches' results as one new array (one batch's own array when :func:`_own` allows)."""
+    shape = tuple(shape)
     if len(parts) == 1:
-        p = parts[0] = np.asarray(parts[0])
-        if p.shape == tuple(shape) and p.dtype == dtype and p.flags.writeable and p.flags.c_contiguous:
-            return p
+        return _own(parts[0], shape, dtype)
     out = np.empty(shape, dtype=dtype)
     start = 0
     for p in parts:
@@ -218,6 +224,19 @@ class Classifier(Component):
         for start in range(0, n, int(batch_size)):
             yield slice(start, min(n, start + int(batch_size)))
 
+    def _one_batch(self, n: int, batch_size) -> bool:
+        """Whether a call on ``n`` inputs is one adapter call with nothing around it.
+
+        True when the inputs fit in one batch and no defence applies at predict time (so no
+        trace to backpropagate and no EOT draws).  Every public method then calls the adapter
+        once on the validated array itself, without the batching loop: the same arrays, passes
+        and results, in fewer steps.  That matters because each step right after a model pass
+        runs with cold CPU caches and costs several times what a microbenchmark says (``python
+        -m benchmarks coldcache``); an attack's late iterations on a few samples are mostly such
+        steps.  An invalid ``batch_size`` goes the general way, which reports it.
+        """
+        return (0 < n <= batch_size and not self.preprocessors and type(batch_size) is int)
+
     # -- defences -----------------------------------------------------------------------------
     def _preprocess(self, x: np.ndarray, y=None, *, fit: bool = False):
         if not self.preprocessors:
@@ -244,6 +263,10 @@ class Classifier(Component):
     def predict(self, x, logits: bool = False, batch_size: int = 128) -> np.ndarray:
         """Class probabilities F(x) (or logits Z(x) with ``logits=True``), shape ``(n, K)``."""
         x = self.check_x(x)
+        if self._one_batch(x.shape[0], batch_size):
+            out = np.asarray(self._predict(x, logits=logits))
+            self.counts.add_forward(x.shape[0])
+            return _own(out, (x.shape[0], *out.shape[1:]), self.np_dtype)
         out = []
         for sl in self._batches(x.shape[0], batch_size):
             xb, _, _ = self._preprocess(x[sl])
@@ -279,6 +302,11 @@ class Classifier(Component):
         """
         x = self.check_x(x)
         labels = self._labels_for_class_gradient(label, x.shape[0])
+        if self._one_batch(x.shape[0], batch_size):
+            g = self._class_gradient(x, labels, logits=logits)
+            self.counts.add_forward(x.shape[0])
+            self.counts.add_backward(x.shape[0], labels.shape[1])
+            return _own(g, (x.shape[0], labels.shape[1], *x.shape[1:]), self.np_dtype)
         parts = []
         draws = self._eot_draws()
         for sl in self._batches(x.shape[0], batch_size):
@@ -338,22 +366,30 @@ class Classifier(Component):
         if fixed is not None:
             self._check_weights(fixed, n)
         single = fixed is None or fixed.ndim == 2          # a callable's first result decides
+        sl = slice(0, n)                                    # the rows of the batch being run
+
+        def weights_of(o):
+            nonlocal single
+            if fixed is not None:
+                w = fixed[sl]
+            else:
+                w = np.asarray(weights(np.array(o, dtype=self.np_dtype), np.arange(sl.start, sl.stop)))
+                self._check_weights(w, sl.stop - sl.start, "the weights callable's result")
+                single = w.ndim == 2
+            w = np.asarray(w, dtype=self.np_dtype)
+            return w[:, None, :] if w.ndim == 2 else w
+
+        if self._one_batch(n, batch_size):
+            o, g, (forwards, backwards) = self._output_gradient(x, weights_of, logits=logits)
+            for _ in range(forwards):
+                self.counts.add_forward(n)
+            self.counts.add_backward(n, backwards)
+            out = _own(o, (n, k), self.np_dtype)
+            grad = _own(g, (n, np.shape(g)[1], *x.shape[1:]), self.np_dtype)
+            return out, (grad[:, 0] if single else grad)
         outs, grads = [], []
         draws = self._eot_draws()
-        for sl in self._batches(n, batch_size):
-            rows = np.arange(sl.start, sl.stop)
-
-            def weights_of(o, rows=rows, sl=sl):
-                nonlocal single
-                if fixed is not None:
-                    w = fixed[sl]
-                else:
-                    w = np.asarray(weights(np.array(o, dtype=self.np_dtype), rows))
-                    self._check_weights(w, len(rows), "the weights callable's result")
-                    single = w.ndim == 2
-                w = np.asarray(w, dtype=self.np_dtype)
-                return w[:, None, :] if w.ndim == 2 else w
-
+        for sl in self._batches(n, batch_size):     # (weights_of reads the current batch's rows)
             acc_o = acc_g = None
             for _ in range(draws):
                 xb, _, trace = self._preprocess(x[sl])
@@ -389,13 +425,20 @@ class Classifier(Component):
             raise InvalidInputError(
                 f"{name} must have shape (n, K) = ({n}, {k}) or (n, m, K) = ({n}, m, {k}). Got "
                 f"{getattr(w, 'shape', None)} instead.")
-        if w.dtype.kind not in "fiu" or not np.isfinite(w).all():
+        # one pass over w: NaN or inf anywhere makes the float64 sum non-finite (float32 weights cannot
+        # overflow it; float64 ones only beyond 1e300, which no objective's weights reach)
+        if w.dtype.kind not in "fiu" or not math.isfinite(w.sum(dtype=np.float64)):
             raise InvalidInputError(f"{name} must be finite numbers. Got dtype {w.dtype} with non-finite values.")
 
     def loss_gradient(self, x, y, batch_size: int = 128) -> np.ndarray:
         """Gradient of the training loss (cross-entropy) w.r.t. ``x``; labels int, one-hot or soft."""
         x = self.check_x(x)
         t = to_targets(y, x.shape[0], self.nb_classes, dtype=self.np_dtype)
+        if self._one_batch(x.shape[0], batch_size):
+            g = self._loss_gradient(x, t)
+            self.counts.add_forward(x.shape[0])
+            self.counts.add_backward(x.shape[0])
+            return _own(g, x.shape, self.np_dtype)
         parts = []
         draws = self._eot_draws()
         for sl in self._batches(x.shape[0], batch_size):

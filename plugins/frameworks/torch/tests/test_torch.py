@@ -109,6 +109,24 @@ def test_modes_are_set_through_nested_shared_and_empty_submodule_slots():
     assert before == {name: m.training for name, m in model.named_modules(remove_duplicate=False)}
 
 
+def test_modes_follow_submodules_added_or_replaced_after_the_first_call():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 32), torch.nn.Identity(), torch.nn.Linear(32, 10))
+    clf = PyTorchClassifier((0.0, 1.0), model, input_shape=(1, 8, 8), nb_classes=10)
+    x = np.random.default_rng(2).uniform(0, 1, (6, 1, 8, 8)).astype(np.float32)
+    clf.predict(x)                                                # the tree is walked and kept
+    model[2] = torch.nn.Sequential(torch.nn.Dropout(0.5))         # replaced: a new module, in train mode
+    assert model[2][0].training
+    assert np.array_equal(clf.predict(x), clf.predict(x)), "a replaced submodule's dropout ran in train mode"
+    model[2][0].add_module("deeper", torch.nn.Dropout(0.9))       # added one level further down
+    model[2][0].deeper.train()
+    z, g = clf.output_gradient(x, np.ones((6, 10), np.float32), logits=True)
+    assert np.array_equal(z, clf.predict(x, logits=True))
+    assert model[2][0].training and model[2][0].deeper.training, "the train flags were not restored"
+    clf.model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(64, 10))
+    assert np.array_equal(clf.predict(x), clf.predict(x)), "a model assigned later ran in train mode"
+
+
 def test_adapt_model_and_keras_models_are_declined():
     from feint_framework_torch.hooks import feint_adapt_model
 

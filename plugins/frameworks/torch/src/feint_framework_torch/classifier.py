@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,6 +17,10 @@ from feint.labels import to_categorical
 __all__ = ["PyTorchClassifier"]
 
 
+_training = operator.attrgetter("training")
+_children = operator.attrgetter("_modules")
+
+
 def _modules(root: torch.nn.Module) -> list:
     """The module and its submodules (a shared one may appear twice): ``Module.modules()`` without
     the generator chain, name prefixes and memo set, which cost more than the flags they read."""
@@ -26,18 +32,49 @@ def _modules(root: torch.nn.Module) -> list:
     return out
 
 
-class _eval_mode:
-    """Put a module in eval (or train) mode and restore what it was."""
+class _ModuleTree:
+    """A model's modules, walked once and walked again only when a submodule slot changed.
 
-    def __init__(self, model: torch.nn.Module, train: bool = False) -> None:
-        self.model, self.train = model, train
+    Every call switches the model to eval mode and back, which means reading every module's
+    ``training`` flag.  Walking the tree in Python on every call is a visible share of a small
+    model's pass on a few samples, most of all right after a pass, when the interpreter's code is
+    no longer in the CPU caches (``python -m benchmarks coldcache``).  The walk is kept instead,
+    with the contents of every module's submodule slots (``_modules``) at that time: a slot
+    added, emptied or given another module anywhere in the tree changes those contents, and is
+    found by comparing them, in C-level iteration, on every call.
+    """
+
+    def __init__(self, root: torch.nn.Module) -> None:
+        self.root = root
+        self._walk()
+
+    def _slots(self) -> list:
+        return list(itertools.chain.from_iterable(map(dict.values, map(_children, self.mods))))
+
+    def _walk(self) -> None:
+        self.mods = _modules(self.root)
+        self.slots = self._slots()
+
+    def current(self) -> list:
+        """The modules now (walked again if the structure changed since the last walk)."""
+        if self._slots() != self.slots:
+            self._walk()
+        return self.mods
+
+
+class _eval_mode:
+    """Put a model in eval (or train) mode and restore what it was (``tree``: its :class:`_ModuleTree`)."""
+
+    def __init__(self, tree: _ModuleTree, train: bool = False) -> None:
+        self.tree, self.train = tree, train
 
     def __enter__(self):
-        # flip only the modules whose flag differs: most calls change nothing and walking
-        # Module.train() over every submodule on every call is a visible share of a small model's pass
-        # (the flag is a plain instance attribute: setting it in __dict__ skips Module.__setattr__'s
-        # parameter/buffer/submodule dispatch, which is what Module.train() would pay per module)
-        self.changed = [m for m in _modules(self.model) if m.training != self.train]
+        # flip only the modules whose flag differs: most calls change nothing (one C-level scan);
+        # the flag is a plain instance attribute, so setting it in __dict__ skips
+        # Module.__setattr__'s parameter/buffer/submodule dispatch, which Module.train() pays per module
+        mods = self.tree.current()
+        differs = not all(map(_training, mods)) if self.train else any(map(_training, mods))
+        self.changed = [m for m in mods if m.training != self.train] if differs else ()
         for m in self.changed:
             m.__dict__["training"] = self.train
 
@@ -129,6 +166,12 @@ class PyTorchClassifier(Classifier):
         self.device = torch.device(device)
         self.model.to(self.device)
 
+    def _modules_tree(self) -> _ModuleTree:
+        tree = self.__dict__.get("_tree")
+        if tree is None or tree.root is not self.model:        # (a model assigned after construction)
+            tree = self.__dict__["_tree"] = _ModuleTree(self.model)
+        return tree
+
     def _from_numpy(self, a: np.ndarray) -> torch.Tensor:
         """A tensor on ``device`` sharing ``a``'s memory where the device is the CPU (no ``.to`` call there)."""
         t = torch.from_numpy(a)
@@ -160,7 +203,7 @@ class PyTorchClassifier(Classifier):
 
     # -- contract -------------------------------------------------------------------------------
     def _predict(self, x, logits):
-        with _eval_mode(self.model), torch.no_grad():
+        with _eval_mode(self._modules_tree()), torch.no_grad():
             z = self._check_logits(self.model(self._tensor(x)), len(x))
             out = z if logits else torch.softmax(z, dim=1)
         return self._numpy(out)
@@ -173,20 +216,23 @@ class PyTorchClassifier(Classifier):
         return PyTorchClassifier._output_gradient(self, x, lambda out: w, logits)[1]
 
     def _output_gradient(self, x, weights_of, logits):
-        with _eval_mode(self.model):
+        with _eval_mode(self._modules_tree()):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), len(x))
             f = z if logits else torch.softmax(z, dim=1)
-            out = self._numpy(f).copy()
-            w = self._from_numpy(np.ascontiguousarray(weights_of(out)))
-            n, m = w.shape[:2]
-            if 1 < m and n * m <= self.batched_vjp_max and self._batched_vjp is not False:
+            # the outputs share f's memory: the caller's weights callable gets its own copy (the
+            # base class makes it) and this array is handed out only after the backward passes
+            out = self._numpy(f)
+            wn = np.ascontiguousarray(weights_of(out))
+            n, m = wn.shape[:2]
+            if m == 1:
+                (g1,) = torch.autograd.grad(f, xt, grad_outputs=self._from_numpy(wn.reshape(n, -1)))
+                return out, self._numpy(g1)[:, None], (1, 1)
+            w = self._from_numpy(wn)
+            if n * m <= self.batched_vjp_max and self._batched_vjp is not False:
                 g = self._batched_backward(f, xt, w)
                 if g is not None:
                     return out, g, (1, m)
-            if m == 1:
-                (g1,) = torch.autograd.grad(f, xt, grad_outputs=w[:, 0])
-                return out, self._numpy(g1)[:, None], (1, 1)
             g = np.empty((n, m, *x.shape[1:]), dtype=self.np_dtype)
             for j in range(m):                     # one backward per weighted sum, sharing the forward
                 (gj,) = torch.autograd.grad(f, xt, grad_outputs=w[:, j], retain_graph=j < m - 1)
@@ -225,7 +271,7 @@ class PyTorchClassifier(Classifier):
         return np.ascontiguousarray(self._numpy(gb.transpose(0, 1)))
 
     def _loss_gradient(self, x, targets):
-        with _eval_mode(self.model):
+        with _eval_mode(self._modules_tree()):
             xt = self._tensor(x, grad=True)
             z = self._check_logits(self.model(xt), len(x))
             t = self._from_numpy(np.asarray(targets, dtype=self.np_dtype))
@@ -239,7 +285,7 @@ class PyTorchClassifier(Classifier):
     def _train_on_batch_input_gradient(self, x, targets, input_gradient: bool = True):
         if self.optimizer is None:
             raise InvalidParameterError("PyTorchClassifier was built without an optimizer; pass optimizer= to train.")
-        with _eval_mode(self.model, train=True):
+        with _eval_mode(self._modules_tree(), train=True):
             xt = self._tensor(x, grad=input_gradient)
             t = torch.from_numpy(targets).to(self.device)
             hard = bool(np.all((targets == 0) | (targets == 1)))

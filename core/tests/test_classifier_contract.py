@@ -157,3 +157,49 @@ def test_float32_in_float32_out_and_float64_cast_down():
 def test_str_is_spec():
     clf = _model("t_scale(a=3.0)")
     assert str(clf) == "softmax_regression(clip_values=(0.0, 1.0), defences='t_scale(a=3.0)')"
+
+
+class _ReadOnly(SoftmaxRegression):
+    """Returns read-only arrays, as frameworks with shared buffers (JAX) do."""
+
+    @staticmethod
+    def _frozen(a):
+        a = np.asarray(a)
+        a.flags.writeable = False
+        return a
+
+    def _predict(self, x, logits):
+        return self._frozen(super()._predict(x, logits))
+
+    def _loss_gradient(self, x, targets):
+        return self._frozen(super()._loss_gradient(x, targets))
+
+    def _class_gradient(self, x, labels, logits):
+        return self._frozen(super()._class_gradient(x, labels, logits))
+
+
+@pytest.mark.parametrize("cls", [SoftmaxRegression, _ReadOnly])
+def test_one_batch_calls_equal_batched_calls_and_hand_out_fresh_arrays(cls):
+    """A call that fits in one batch skips the batching loop: same results and counts, own arrays."""
+    x = np.random.default_rng(3).uniform(0, 1, (7, 4))
+    y = np.arange(7) % 3
+
+    def weights(out, rows):
+        return out - np.eye(3)[y[rows]]
+
+    results = {}
+    for bs in (7, 3):                                  # one batch; three batches
+        clf = cls((4,), 3, clip_values=(0.0, 1.0), dtype="float64")
+        clf.W = np.random.default_rng(0).normal(size=(4, 3))
+        calls = [clf.predict(x, batch_size=bs), clf.predict(x, logits=True, batch_size=bs),
+                 clf.loss_gradient(x, y, batch_size=bs), clf.class_gradient(x, label=y, batch_size=bs),
+                 clf.class_gradient(x, batch_size=bs),
+                 *clf.output_gradient(x, weights, batch_size=bs),
+                 *clf.output_gradient(x, np.ones((7, 2, 3)), logits=True, batch_size=bs)]
+        for a in calls:
+            assert a.flags.writeable and a.flags.c_contiguous and a.dtype == np.float64
+        results[bs] = (calls, clf.counts.forward_samples, clf.counts.backward_samples)
+    (one, f1, b1), (many, f3, b3) = results[7], results[3]
+    assert (f1, b1) == (f3, b3)
+    for a, b in zip(one, many):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)

@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     limit_threads(1)
     import numpy as np
+
     from feint_framework_torch import PyTorchClassifier
 
     batch = load_batch(256)

@@ -1,6 +1,6 @@
 """feint plugin: the PyTorch classifier adapter.  Importing this package does not import torch."""
 
-__version__ = "0.3.1"
+__version__ = "0.3.2"
 
 
 def __getattr__(name):

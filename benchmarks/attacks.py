@@ -29,9 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--libraries", default=None, help="comma-separated libraries to run (feint,art,torchattacks,foolbox)")
     p.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
     p.add_argument("--n", type=int, default=256, help="batch size of the full-batch rows (default 256)")
-    p.add_argument("--repeats", type=int, default=None, help="most timed runs per row (default: per row, 1-9)")
-    p.add_argument("--row-seconds", type=float, default=20.0,
-                   help="stop repeating a row once its runs took this long (default 20)")
+    p.add_argument("--repeats", type=int, default=None, help="most timed runs per row (default: per row, 1-15)")
+    p.add_argument("--row-seconds", type=float, default=40.0,
+                   help="stop repeating a row once its runs took this long (default 40)")
     p.add_argument("--timeout", type=float, default=600.0,
                    help="give up a row (its runs together) after this many seconds (default 600)")
     p.add_argument("--no-metrics", action="store_true", help="attacks only")

@@ -2,5 +2,5 @@
 
 from feint_metric_loss_sensitivity.metric import loss_sensitivity
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
 __all__ = ["loss_sensitivity"]

@@ -107,3 +107,21 @@ def test_every_public_error_is_a_feint_error():
         cls = getattr(e, name)
         if isinstance(cls, type) and issubclass(cls, Exception) and not issubclass(cls, Warning):
             assert issubclass(cls, FeintError), name
+
+
+def test_parameters_set_after_a_run_are_checked_again(model):
+    # generate keeps the last validated parameters: a new value, or a mutable one changed in
+    # place, must still be validated and show in the spec
+    clf, x, y = model
+    atk = _noise_attack()(clf, eps=0.1, verbose=False)
+    atk.generate(x[:4], y[:4])
+    assert atk._checked_spec() == "step(verbose=False)"
+    atk.eps = -0.5
+    with pytest.raises(InvalidParameterError, match="-0.5"):
+        atk.generate(x[:4], y[:4])
+    atk.eps = 0.2
+    atk.generate(x[:4], y[:4])
+    assert atk._checked_spec() == "step(eps=0.2, verbose=False)"
+    atk.eps = [0.1]                           # mutable: never kept, so always checked
+    with pytest.raises(InvalidParameterError, match=r"\[0.1\]"):
+        atk.generate(x[:4], y[:4])

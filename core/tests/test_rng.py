@@ -39,6 +39,18 @@ def test_a_subset_advances_only_its_rows():
     assert not np.any(again[[0, 2]] == first[[0, 2]])
 
 
+def test_streams_made_on_first_use_give_the_same_numbers():
+    """The keys are computed by the first draw or subset (feint-core 0.3.2); a subset of a subset
+    taken before any draw shares the parent's counters all the same."""
+    r = SampleRandom(5, np.arange(8))
+    assert r._state is None and len(r) == 8
+    inner = r.subset(np.arange(2, 7)).subset(np.array([0, 2]))          # samples 2 and 4
+    a = inner.uniform(0, 1, (3,))
+    np.testing.assert_array_equal(a, SampleRandom(5, np.arange(8)).uniform(0, 1, (3,))[[2, 4]])
+    b = r.uniform(0, 1, (3,))                                            # 2 and 4 have moved on
+    np.testing.assert_array_equal(b[[2, 4]], SampleRandom(5, np.arange(8)).uniform(0, 1, (6,))[[2, 4], 3:])
+
+
 @pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])
 def test_blocks_give_the_same_numbers(monkeypatch, block):
     reference = SampleRandom(11, np.arange(5))

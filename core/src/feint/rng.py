@@ -75,30 +75,38 @@ class SampleRandom:
     def __init__(self, seed: int, indices) -> None:
         self.seed = int(seed)
         self.indices = np.asarray(indices, dtype=np.int64)
-        seed_key = np.uint64(_splitmix64_int(self.seed % 2**64))
-        self._keys = _splitmix64(_splitmix64(self.indices.astype(np.uint64)) ^ seed_key)
-        self._counters = np.zeros(len(self.indices), dtype=np.uint64)   # shared with subsets
-        self._pos = np.arange(len(self.indices))
+        self._state = None          # (keys, counters, positions), made by the first draw or subset
 
     def __len__(self) -> int:
-        return len(self._pos)
+        return len(self.indices)
+
+    def _streams(self) -> tuple:
+        """``(keys, counters, positions)``: every stream's key and draw counter (shared with the
+        subsets), and this object's rows in them.  Made on first use: an attack that draws
+        nothing (FGSM, DeepFool) pays nothing for its streams."""
+        if self._state is None:
+            seed_key = np.uint64(_splitmix64_int(self.seed % 2**64))
+            keys = _splitmix64(_splitmix64(self.indices.astype(np.uint64)) ^ seed_key)
+            self._state = (keys, np.zeros(len(self.indices), dtype=np.uint64), np.arange(len(self.indices)))
+        return self._state
 
     def subset(self, mask) -> SampleRandom:
         """The streams of the selected samples (shared, not copied)."""
+        keys, counters, pos = self._streams()
         out = SampleRandom.__new__(SampleRandom)
         out.seed = self.seed
         mask = np.asarray(mask)
         sel = np.flatnonzero(mask) if mask.dtype == bool else mask.astype(np.int64)
-        out._keys, out._counters = self._keys, self._counters
-        out._pos = self._pos[sel]
+        out._state = (keys, counters, pos[sel])
         out.indices = self.indices[sel]
         return out
 
     def _start(self, d: int) -> np.ndarray:
         """Per row, ``key + counter * golden`` (draw ``k`` adds ``k * golden``); advances the counters by ``d``."""
-        start = self._counters[self._pos]
-        base = self._keys[self._pos] + start * _GOLDEN     # arrays: wrapping, no overflow check
-        self._counters[self._pos] = start + np.uint64(d)
+        keys, counters, pos = self._streams()
+        start = counters[pos]
+        base = keys[pos] + start * _GOLDEN                 # arrays: wrapping, no overflow check
+        counters[pos] = start + np.uint64(d)
         return base
 
     @staticmethod
@@ -131,7 +139,7 @@ class SampleRandom:
 
     def _unit(self, d: int) -> np.ndarray:
         """``(n, d)`` uniform floats in [0, 1), advancing each stream by ``d``."""
-        n = len(self._pos)
+        n = len(self)
         if n == 0 or d == 0:
             return np.zeros((n, d), dtype=np.float64)
         base = self._start(d)
@@ -156,7 +164,7 @@ class SampleRandom:
     def normal(self, loc=0.0, scale=1.0, shape=None, dtype=np.float32) -> np.ndarray:
         s = self._shape(shape)
         d = math.prod(s)
-        n = len(self._pos)
+        n = len(self)
         work = np.float64 if np.dtype(dtype) == np.float64 else np.float32
         z = np.empty((n, d), dtype=work)
         if n and d:

@@ -2,5 +2,5 @@
 
 from feint_attack_carlini_l2.attack import CarliniL2Method
 
-__version__ = "0.2.2"
+__version__ = "0.2.3"
 __all__ = ["CarliniL2Method"]

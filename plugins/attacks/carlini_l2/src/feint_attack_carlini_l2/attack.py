@@ -145,58 +145,65 @@ class CarliniL2Method(Attack):
         return best_x                                                 # lines 15-16 done in _minimize
 
     def _minimize(self, x, w0, y, c, lo, hi):
-        """``minimize_objective(c)`` for a set of samples: the successful ``x'`` of least distance, or inf."""
+        """``minimize_objective(c)`` for a set of samples: the successful ``x'`` of least distance, or inf.
+
+        The running samples' state (variable, Adam moments, inputs, labels, constants, best point)
+        is kept in compact arrays, row ``i`` for sample ``idx[i]``, shrunk only when samples stop:
+        an iteration gathers and scatters nothing while every sample runs.
+        """
         m = x.shape[0]
         targeted = self.is_targeted
+        kappa = float(self.confidence)
+        out_x, out_dist = x.copy(), np.full(m, np.inf)
+        idx = np.arange(m)
         w = w0.copy()
         mom, vel = np.zeros_like(w), np.zeros_like(w)
+        xr, yr, cr = x, y, c
         best_x, best_dist = x.copy(), np.full(m, np.inf)
         previous = np.full(m, np.inf)
-        running = np.ones(m, dtype=bool)
         check_every = max(1, int(self.max_iter) // 10)
-        rows_all = np.arange(m)
-        kappa = float(self.confidence)
+        seen = []
+
+        def weights(out, rows):
+            whole = len(rows) == len(yr)                          # one batch: rows is arange(n)
+            w_b, loss_b = hinge_weights(out, yr if whole else yr[rows], cr if whole else cr[rows], targeted,
+                                        kappa, with_loss=True)
+            seen.append(loss_b)
+            return w_b
+
         for t in range(int(self.max_iter)):
-            idx = rows_all[running]
-            if idx.size == 0:
-                break
-            w_run = w[idx]
-            tanh_w = np.tanh(w_run)                                   # shared by x' and dx'/dw
-            xa = from_tanh_space(w_run, lo, hi, tanh_w)
+            tanh_w = np.tanh(w)                                       # shared by x' and dx'/dw
+            xa = from_tanh_space(w, lo, hi, tanh_w)
             # one forward pass gives the logits and, weighted by c * (e_first - e_second) where the
             # hinge is positive, the hinge term's gradient (one backward pass)
-            seen = []
-
-            def weights(out, rows, yi=y[idx], ci=c[idx], seen=seen):
-                w_b, loss_b = hinge_weights(out, yi[rows], ci[rows], targeted, kappa, with_loss=True)
-                seen.append(loss_b)
-                return w_b
-
-            z, g = self.classifier.output_gradient(xa, weights, logits=True, batch_size=idx.size)
-            delta = xa - x[idx]
-            dist = (delta.reshape(idx.size, -1).astype(np.float64) ** 2).sum(axis=1)
+            seen.clear()
+            z, g = self.classifier.output_gradient(xa, weights, logits=True, batch_size=len(xa))
+            delta = xa - xr
+            dist = (delta.reshape(len(xa), -1).astype(np.float64) ** 2).sum(axis=1)
             # one call of the weights on all of xa saw exactly z (with EOT draws z is their mean)
-            loss = seen[0] if len(seen) == 1 and len(seen[0]) == idx.size else margin_loss(z, y[idx], targeted, kappa)[0]
+            loss = seen[0] if len(seen) == 1 and len(seen[0]) == len(xa) else margin_loss(z, yr, targeted, kappa)[0]
             pred = z.argmax(axis=1)
-            success = (loss <= 0) & ((pred == y[idx]) if targeted else (pred != y[idx]))
-            better = success & (dist < best_dist[idx])
-            best_dist[idx[better]] = dist[better]
-            best_x[idx[better]] = xa[better]
-            objective = dist + c[idx] * loss
+            success = (loss <= 0) & ((pred == yr) if targeted else (pred != yr))
+            better = success & (dist < best_dist)
+            if better.any():
+                best_dist[better] = dist[better]
+                best_x[better] = xa[better]
+            objective = dist + cr * loss
             stop = success & (dist == 0)                              # already adversarial: nothing to shrink
             if t % check_every == 0:
-                stop |= objective > 0.9999 * previous[idx]
-                previous[idx] = objective
-            running[idx[stop]] = False
-            keep = ~stop
-            if not keep.all():
-                idx, delta, g, w_run, tanh_w = idx[keep], delta[keep], g[keep], w_run[keep], tanh_w[keep]
-            if idx.size == 0:
-                break
+                stop |= objective > 0.9999 * previous
+                previous = objective
+            if stop.any():                                            # these are done: write out, drop rows
+                out_x[idx[stop]], out_dist[idx[stop]] = best_x[stop], best_dist[stop]
+                keep = ~stop
+                idx, w, mom, vel, xr, yr, cr = idx[keep], w[keep], mom[keep], vel[keep], xr[keep], yr[keep], cr[keep]
+                best_x, best_dist, previous = best_x[keep], best_dist[keep], previous[keep]
+                delta, g, tanh_w = delta[keep], g[keep], tanh_w[keep]
+                if idx.size == 0:
+                    break
             grad = 2.0 * delta + g
-            grad *= tanh_space_derivative(w_run, lo, hi, tanh_w)
+            grad *= tanh_space_derivative(w, lo, hi, tanh_w)
             lr = float(self.learning_rate) / (1.0 + float(self.decay) * t)
-            w_i, m_i, v_i = w_run, mom[idx], vel[idx]
-            adam_step(w_i, grad, m_i, v_i, t + 1, lr)
-            w[idx], mom[idx], vel[idx] = w_i, m_i, v_i
-        return best_x, best_dist
+            adam_step(w, grad, mom, vel, t + 1, lr)                   # in place
+        out_x[idx], out_dist[idx] = best_x, best_dist
+        return out_x, out_dist

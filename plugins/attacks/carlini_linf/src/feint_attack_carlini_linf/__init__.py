@@ -2,5 +2,5 @@
 
 from feint_attack_carlini_linf.attack import CarliniLInfMethod
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 __all__ = ["CarliniLInfMethod"]

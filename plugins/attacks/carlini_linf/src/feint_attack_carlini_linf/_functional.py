@@ -66,13 +66,24 @@ class Adam:
         self.v[rows] = 0.0
         self.t[rows] = 0
 
-    def step(self, rows: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """Return the update (to subtract) for ``rows`` given their gradients."""
+    def step(self, rows, grad: np.ndarray) -> np.ndarray:
+        """Return the update (to subtract) for ``rows`` (indices, or a slice) given their gradients.
+
+        With a slice the moments are updated in place through views (the same arithmetic,
+        without gathering and scattering them).
+        """
         self.t[rows] += 1
-        self.m[rows] = self.b1 * self.m[rows] + (1 - self.b1) * grad
-        self.v[rows] = self.b2 * self.v[rows] + (1 - self.b2) * grad**2
+        if isinstance(rows, slice):
+            m, v = self.m[rows], self.v[rows]
+            m *= self.b1
+            m += (1 - self.b1) * grad
+            v *= self.b2
+            v += (1 - self.b2) * grad**2
+        else:
+            m = self.m[rows] = self.b1 * self.m[rows] + (1 - self.b1) * grad
+            v = self.v[rows] = self.b2 * self.v[rows] + (1 - self.b2) * grad**2
         shape = (-1,) + (1,) * (grad.ndim - 1)
         t = self.t[rows].reshape(shape)
-        m_hat = self.m[rows] / (1 - self.b1**t)
-        v_hat = self.v[rows] / (1 - self.b2**t)
+        m_hat = m / (1 - self.b1**t)
+        v_hat = v / (1 - self.b2**t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

@@ -141,8 +141,11 @@ class CarliniLInfMethod(Attack):
         active = np.ones(n, dtype=bool)
 
         native = self.classifier.native_output_gradient
+        everyone = slice(None)
         while active.any():
-            a = np.flatnonzero(active)
+            # the rows this iteration works on: a slice while every sample runs (the usual case), so
+            # that reading and writing the state are views, not gathers and scatters of every array
+            a = everyone if active.all() else np.flatnonzero(active)
             xa = to_x(w[a]).astype(x.dtype)
             delta = (xa - x[a]).astype(np.float64)
             if native:                  # logits and the hinge's gradient from one forward + backward
@@ -151,12 +154,14 @@ class CarliniLInfMethod(Attack):
                 z = self._predict(xa, logits=True)
                 f, other = hinge(z, y[a], targeted, float(self.confidence))
             excess = np.abs(delta) - tau[a].reshape((-1,) + (1,) * (x.ndim - 1))
-            penalty = np.maximum(excess, 0.0).reshape(len(a), -1).sum(axis=1)
+            penalty = np.maximum(excess, 0.0).reshape(len(xa), -1).sum(axis=1)
             works = (const[a] * f + penalty < 1e-4 * const[a]) & self._is_adversarial(z, y[a])
+            rows = np.arange(n) if a is everyone else a
 
             # (1) a solution for this tau: keep it, shrink tau, restart Adam from it
-            s = a[works]
-            if s.size:
+            some = works.any()
+            if some:
+                s = rows[works]
                 best[s] = xa[works]
                 linf = np.abs(delta[works]).reshape(len(s), -1).max(axis=1)
                 tau[s] = float(self.decrease_factor) * np.minimum(tau[s], linf)
@@ -164,17 +169,17 @@ class CarliniLInfMethod(Attack):
                 steps[s] = 0
                 active[s[tau[s] < tau_min]] = False
 
-            # (2) one Adam step for the others
-            g_rows = ~works
-            r = a[g_rows]
-            if r.size == 0:
+            # (2) one Adam step for the others (all of a when none worked: views again)
+            g_rows = ~works if some else everyone
+            r = rows[g_rows] if some else a
+            if some and r.size == 0:
                 continue
             grad_x = np.where(excess[g_rows] > 0, np.sign(delta[g_rows]), 0.0)
             live = f[g_rows] > 0
             if native:
                 grad_x += hinge_grad[g_rows]
             elif live.any():
-                rl = r[live]
+                rl = rows[g_rows][live]
                 real = y[rl]
                 labels = np.stack([real, other[g_rows][live]], axis=1)
                 jac = self.classifier.class_gradient(xa[g_rows][live], label=labels, logits=True,
@@ -184,7 +189,8 @@ class CarliniLInfMethod(Attack):
             w[r] = project(w[r] - adam.step(r, grad_x * jacobian(w[r])))
             steps[r] += 1
             # (3) c grows after max_iter unsuccessful steps; give up past largest_const
-            grown = r[steps[r] >= int(self.max_iter)]
+            r_idx = rows if r is everyone else r
+            grown = r_idx[steps[r] >= int(self.max_iter)]
             if grown.size:
                 const[grown] *= float(self.const_factor)
                 steps[grown] = 0

@@ -135,7 +135,7 @@ class Attack(Component):
         """Store every declared parameter from ``locals()`` of ``__init__``, then validate."""
         for name in self.param_names():
             setattr(self, name, local_vars[name])
-        self._validate()
+        self._checked_spec()            # validates, and keeps the result for the first generate()
 
     def _validate(self, params: dict[str, Any] | None = None) -> None:
         params = self.get_params() if params is None else params

@@ -216,18 +216,13 @@ class Attack(Component):
         bs = int(self.batch_size)
         from feint.hooks import task
 
+        out = np.empty_like(x)
         with task("attack", spec, total=max(1, -(-n // bs)), verbose=self.verbose) as t:
-            if 0 < n <= bs:
-                # one batch: x is check_x's own copy already, and the clipped result a new array
-                adv = np.asarray(self._generate_batch(x, labels, SampleRandom(seed, np.arange(n))), dtype=x.dtype)
-                out = self._clip(adv) if self.classifier.clip_values is not None else adv.copy()
-                t.advance()
-                return out
-            out = np.empty_like(x)
             for start in range(0, n, bs):
                 sl = slice(start, min(n, start + bs))
                 rng = SampleRandom(seed, np.arange(sl.start, sl.stop))
-                adv = self._generate_batch(x[sl].copy(), labels[sl], rng)
+                # a batch gets an array of its own (one batch: check_x's copy is that already)
+                adv = self._generate_batch(x if n <= bs else x[sl].copy(), labels[sl], rng)
                 out[sl] = self._clip(np.asarray(adv, dtype=x.dtype))
                 t.advance()
         return out

@@ -155,3 +155,18 @@ def test_step_to_norm_needs_no_feasible_direction():
     f = feasible(g, x, (0.0, 1.0))
     out = (x == 0) & (g < 0) | (x == 1) & (g > 0)
     assert np.all(f[out] == 0) and np.array_equal(f[~out], g[~out]) and f.dtype == np.float32
+
+
+def test_step_to_norm_lets_a_slow_component_carry_the_rest():
+    """A component with a tiny d but a lot of room moves far once the others are on their bounds
+    (its share of ||d||^2 is 1e-8: the step must not stop at the others' breakpoints), and the
+    direction's length does not matter."""
+    x = np.array([[0.9, 0.9, 0.0, 0.2]], dtype=np.float32)
+    d = np.array([[1.0, 1.0, -1.0, 1e-4]], dtype=np.float32)    # the third points out of the box
+    got = step_to_norm(x, d, 0.5, (0.0, 1.0))
+    np.testing.assert_allclose(got, _bisect_step(x, d, 0.5, 0.0, 1.0), atol=2e-6)
+    np.testing.assert_allclose(got[0, :3], [1.0, 1.0, 0.0])
+    np.testing.assert_allclose(np.linalg.norm(got - x), 0.5, rtol=1e-5)
+    np.testing.assert_allclose(step_to_norm(x, 37.0 * d, 0.5, (0.0, 1.0)), got, atol=1e-6)
+    no_room = np.array([[1.0, 1.0, 0.0, 1.0]], dtype=np.float32)   # every moving component already on its bound
+    np.testing.assert_array_equal(step_to_norm(no_room, d, 0.5, (0.0, 1.0)), no_room)

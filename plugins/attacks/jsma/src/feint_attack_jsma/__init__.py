@@ -2,5 +2,5 @@
 
 from feint_attack_jsma.attack import SaliencyMapMethod
 
-__version__ = "0.2.3"
+__version__ = "0.2.4"
 __all__ = ["SaliencyMapMethod"]

@@ -21,6 +21,9 @@ __all__ = ["best_pairs", "best_pairs_opposed", "logit_gradients"]
 ALL_CLASSES_UP_TO = 4
 #: elements of the (samples, N, N) pair tables computed at once (bounds memory, not results)
 PAIR_TABLE_ELEMENTS = 1 << 22
+#: the gain given to components outside the search space in best_pairs_opposed: far below any
+#: gradient, and twice it still finite in float32, so a pair with one of them never qualifies
+_OUT = 1e30
 
 
 def logit_gradients(classifier, x: np.ndarray, y: np.ndarray, batch_size: int):
@@ -105,8 +108,12 @@ def best_pairs_opposed(a: np.ndarray, search: np.ndarray, increase: bool,
     """
     n = a.shape[0]
     rows = np.arange(n)
-    gain = a if increase else -a                                        # maximise gain_i + gain_j
-    first_pool = np.where(search, gain, -np.inf)
+    # maximise gain_i + gain_j over the search space: components outside it get -_OUT, by
+    # arithmetic (np.where with a scattered mask costs ~6x as much on the digits' 256 x 64)
+    first_pool = np.multiply(a, search, dtype=a.dtype)
+    if not increase:
+        np.negative(first_pool, out=first_pool)
+    first_pool -= np.subtract(1, search, dtype=a.dtype) * a.dtype.type(_OUT)
     second_pool = first_pool.copy()
     if room is not None:
         tight = np.flatnonzero(room < 2)                                # usually none: a pool each only then

@@ -2,5 +2,5 @@
 
 from feint_attack_vat.attack import VirtualAdversarialMethod
 
-__version__ = "0.1.4"
+__version__ = "0.1.5"
 __all__ = ["VirtualAdversarialMethod"]

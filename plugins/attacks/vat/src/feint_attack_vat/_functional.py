@@ -10,6 +10,21 @@ __all__ = ["as_probabilities", "feasible", "kl_divergence", "kl_gradient_fd", "s
 FD_STACK_ELEMENTS = 1 << 22
 
 
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, ``sum_i a_i b_i`` of two ``(n, N)`` arrays in ``a``'s dtype (``b`` may be bool).
+
+    One ufunc call (``np.vecdot``, numpy >= 2; its SIMD dot products are accurate to about 1e-7
+    relative in float32) instead of a product and a row sum, which take three to four times as
+    long on the digits' 256 x 64 arrays.
+    """
+    if _vecdot is not None:
+        return _vecdot(a, b)
+    return np.einsum("ij,ij->i", a, b.astype(a.dtype, copy=False))
+
+
+_vecdot = getattr(np, "vecdot", None)
+
+
 def as_probabilities(out: np.ndarray) -> np.ndarray:
     """Rows of ``out`` as probability distributions: kept if they already are, else a softmax of them.
 
@@ -35,9 +50,9 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 def unit(d: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
     """``d / ||d||_2`` per sample, in ``d``'s dtype; rows of norm 0 take ``fallback``'s row (or stay 0)."""
     flat = d.reshape(d.shape[0], -1)
-    norm = np.sqrt(np.einsum("ij,ij->i", flat, flat, dtype=np.float64))
+    norm = np.sqrt(_rowdot(flat, flat))
     zero = norm == 0
-    out = flat / np.where(zero, 1.0, norm).astype(d.dtype)[:, None]
+    out = flat / np.where(zero, 1, norm).astype(d.dtype, copy=False)[:, None]
     if fallback is not None and zero.any():
         out[zero] = fallback.reshape(d.shape[0], -1)[zero]
     return out.reshape(d.shape).astype(d.dtype, copy=False)
@@ -58,55 +73,52 @@ def step_to_norm(x: np.ndarray, d: np.ndarray, eps: float, clip_values) -> np.nd
     """``clip(x + t * d)`` per sample, with ``t >= 0`` solved so that the step has L2 norm ``eps``.
 
     ``f(t) = ||clip(x + t d) - x||^2`` is non-decreasing and piecewise quadratic: component ``i``
-    grows as ``t^2 d_i^2`` until ``t`` reaches the breakpoint ``t_i`` where it meets its bound,
-    then stays at ``t_i^2 d_i^2``.  With the set of components on their bound at ``t`` fixed,
-    ``C + t'^2 W = eps^2`` (``C`` their squared lengths, ``W`` the squared ``d`` of the others)
-    gives the next ``t'``.  From ``t = eps / ||d||`` these steps never pass the solution (the
-    components that reach their bound in between add less than assumed) and stop, exactly on it,
-    as soon as the set no longer grows: a few vectorised rounds instead of a sort.  A row whose
-    box leaves less room than ``eps`` (or whose ``d`` is zero) gets the longest step along ``d``
+    grows as ``t^2 w_i`` (``w_i = d_i^2``) until it meets the bound ``d_i`` points at, then stays
+    at ``c_i``, the square of its room to that bound; it is on its bound once ``c_i <= t^2 w_i``.
+    With that set fixed, ``C + t'^2 W = eps^2`` (``C`` the ``c_i`` of the components on their
+    bound, ``W`` the ``w_i`` of the others) gives the next ``t'``.  From ``t = eps / ||d||`` these
+    steps never pass the solution (the components that reach their bound in between add less
+    than assumed), so the set only grows, and they stop, exactly on the solution, as soon as it no
+    longer does: a few vectorised rounds (two on the digits) instead of a sort.  A row whose box
+    leaves less room than ``eps`` (or whose ``d`` is zero) gets the longest step along ``d``
     (every moving component on its bound).  Components of ``d`` that point out of the box where
-    ``x`` is on its bound have breakpoint 0 and add nothing, so ``d`` need not be made feasible
-    first.  Without ``clip_values`` this is ``x + eps * d / ||d||``.  Element-wise work is in
-    ``x``'s dtype, the sums of squares and ``t`` in float64 (the step's length is ``eps`` to about
-    1e-7 relative in float32); the output has ``x``'s dtype.
+    ``x`` is on its bound have no room and add nothing, so ``d`` need not be made feasible first,
+    nor have unit length.  Without ``clip_values`` this is ``x + eps * d / ||d||``.  Element-wise
+    work and the row sums (dot products) are in ``x``'s dtype, ``t`` in float64; in float32 the
+    step's length is ``eps`` to about 1e-6 relative.  The output has ``x``'s dtype.
     """
     n = x.shape[0]
     xf = x.reshape(n, -1)
     df = d.reshape(n, -1).astype(x.dtype, copy=False)
     w = df * df
-    w_all = w.sum(axis=1, dtype=np.float64)
+    w_all = _rowdot(df, df).astype(np.float64)
     eps2 = float(eps) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.sqrt(eps2 / w_all)                                       # no clipping: ||t d|| = eps
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t2 = eps2 / w_all                                               # no clipping: ||t d|| = eps
         if clip_values is not None:
             lo, hi = (x.dtype.type(v) for v in clip_values)
             # room to the bound d points at (hi - x or lo - x), by arithmetic rather than
-            # np.where / masked copies, which cost several times more on arrays this small
-            gap = np.multiply(df > 0, hi - lo, dtype=x.dtype)
-            gap -= xf
+            # np.where, which costs several times more on arrays this small; then squared
+            c = np.multiply(df > 0, hi - lo, dtype=x.dtype)
+            c -= xf
             if lo:
-                gap += lo
-            gap *= df != 0                                              # d_i = 0 never moves: no length,
-            tb = gap / df                                               # and breakpoint 0/0 = NaN, never "on"
-            np.maximum(tb, np.zeros_like(tb), out=tb)                   # breakpoints t_i (bound reached)
-            gap *= gap                                                  # = t_i^2 d_i^2: component i on its bound
-            on = tb <= t.astype(x.dtype)[:, None]
-            rows = np.flatnonzero(on.any(axis=1))                       # the rows whose set may still grow
-            on = on[rows]
-            while rows.size:
-                c = (gap[rows] * on).sum(axis=1, dtype=np.float64)
-                free = w_all[rows] - (w[rows] * on).sum(axis=1, dtype=np.float64)
-                t_new = np.sqrt(np.maximum(eps2 - c, 0.0) / free)
-                spent = ~(free > 1e-12 * w_all[rows])                   # every moving component on its bound
-                if spent.any():
-                    tb_s = tb[rows[spent]]
-                    t_new[spent] = np.where(np.isfinite(tb_s), tb_s, 0).max(axis=1)
-                t[rows] = t_new
-                now = tb[rows] <= t_new.astype(x.dtype)[:, None]
-                grew = (now != on).any(axis=1)
-                rows, on = rows[grew], now[grew]
-    t = np.where(np.isfinite(t), t, 0.0).astype(x.dtype)                # d = 0: no step
+                c += lo
+            c *= c
+            on = c <= t2.astype(x.dtype)[:, None] * w                   # (t^2 = inf, w = 0: NaN, not on)
+            while True:
+                clipped = _rowdot(c, on).astype(np.float64)
+                free = _rowdot(w, ~on).astype(np.float64)               # exactly 0 once all that move are on
+                t2 = np.maximum(eps2 - clipped, 0.0) / free
+                now = c <= t2.astype(x.dtype)[:, None] * w
+                now |= on                                               # the set only grows (also under rounding)
+                if np.array_equal(now, on):
+                    break
+                on = now
+            spent = ~(free > 0) | ~np.isfinite(t2)                      # the longest step: the last breakpoint
+            if spent.any():
+                tb = c[spent] / w[spent]                                # t_i^2; d_i = 0 gives inf or NaN
+                t2[spent] = np.where(np.isfinite(tb), tb, 0).max(axis=1)
+    t = np.sqrt(np.where(np.isfinite(t2), t2, 0.0)).astype(x.dtype)    # d = 0: no step
     out = df * t[:, None]
     out += xf
     if clip_values is not None:

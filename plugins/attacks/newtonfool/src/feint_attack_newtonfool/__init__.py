@@ -2,5 +2,5 @@
 
 from feint_attack_newtonfool.attack import NewtonFool
 
-__version__ = "0.2.1"
+__version__ = "0.2.2"
 __all__ = ["NewtonFool"]

@@ -20,9 +20,19 @@ def newtonfool_step(prob_y: np.ndarray, grad_y: np.ndarray, x_norm: np.ndarray, 
     nb_classes : ``K``.
     """
     n = len(prob_y)
-    g = grad_y.reshape(n, -1).astype(np.float64)
-    gn2 = (g**2).sum(axis=1)
+    g = grad_y.reshape(n, -1)
+    g64 = g.astype(np.float64)                  # (a softmax gradient's square can underflow float32)
+    gn2 = _rowdot(g64, g64)
     delta = np.minimum(eta * x_norm.astype(np.float64) * np.sqrt(gn2),
                        prob_y.astype(np.float64) - 1.0 / nb_classes)           # equation (7)
-    d = -(delta / np.maximum(gn2, _TINY))[:, None] * g
-    return d.reshape(grad_y.shape).astype(grad_y.dtype)
+    coef = (delta / np.maximum(gn2, _TINY)).astype(grad_y.dtype)            # per sample, then one product
+    np.negative(coef, out=coef)
+    return (g * coef[:, None]).reshape(grad_y.shape)
+
+
+def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row, ``sum_i a_i b_i``: one ``np.vecdot`` call (numpy >= 2) instead of a product and a sum."""
+    return _vecdot(a, b) if _vecdot is not None else np.einsum("ij,ij->i", a, b)
+
+
+_vecdot = getattr(np, "vecdot", None)

@@ -48,7 +48,11 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def unit(d: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
-    """``d / ||d||_2`` per sample, in ``d``'s dtype; rows of norm 0 take ``fallback``'s row (or stay 0)."""
+    """``d / ||d||_2`` per sample, in ``d``'s dtype; rows of norm 0 take ``fallback``'s row (or stay 0).
+
+    The squared norms are taken in ``d``'s dtype: a float32 row whose squared norm underflows
+    (every component below about 1e-22) counts as zero.
+    """
     flat = d.reshape(d.shape[0], -1)
     norm = np.sqrt(_rowdot(flat, flat))
     zero = norm == 0
